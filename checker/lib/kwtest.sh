@@ -1,0 +1,116 @@
+# kwtest.sh - helpers for the guest-side tests (busybox sh). Each test does
+#   . "$KW_LIB"
+# and then runs its steps; the first failed step ends the test with one
+# "FAIL: ..." line that says what was expected and what happened.
+#
+# Set by the runner: KW_MODULE (module name), KW_KO (its .ko file),
+# KW_SCALE (timeout multiplier), KW_BIN (the kit's test programs).
+
+KW_PORT=${KW_PORT:-9999}
+
+kw_fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+kw_note() {
+	echo "# $*"
+}
+
+# kw_secs N: N seconds scaled for a slow (emulated) guest.
+kw_secs() {
+	echo $(($1 * ${KW_SCALE:-1}))
+}
+
+# kw_load [param=value...]: insmod the module under test, or fail.
+kw_load() {
+	out=$(insmod "$KW_KO" "$@" 2>&1) ||
+		kw_fail "insmod $KW_MODULE.ko $* failed: $out"
+	kw_note "loaded $KW_MODULE $*"
+}
+
+# kw_load_rejected ERRNO_TEXT [param=value...]: insmod must fail with it.
+kw_load_rejected() {
+	want=$1
+	shift
+	if out=$(insmod "$KW_KO" "$@" 2>&1); then
+		rmmod "$KW_MODULE" 2>/dev/null
+		kw_fail "insmod with $* succeeded; it must fail with '$want'"
+	fi
+	case $out in
+	*"$want"*) kw_note "insmod $* rejected: $out" ;;
+	*) kw_fail "insmod with $* failed with '$out'; expected '$want'" ;;
+	esac
+}
+
+kw_loaded() {
+	grep -q "^$KW_MODULE " /proc/modules
+}
+
+# kw_unload [LIMIT]: rmmod must succeed within LIMIT seconds (default 5,
+# scaled) and the module must be gone.
+kw_unload() {
+	limit=$(kw_secs "${1:-5}")
+	rmmod "$KW_MODULE" >/tmp/rmmod.out 2>&1 &
+	pid=$!
+	n=0
+	while kill -0 $pid 2>/dev/null; do
+		[ $n -lt $((limit * 10)) ] ||
+			kw_fail "rmmod $KW_MODULE did not return within $limit s (is the exit function waiting for a thread or work item that never wakes?)"
+		sleep 0.1
+		n=$((n + 1))
+	done
+	wait $pid || kw_fail "rmmod $KW_MODULE failed: $(cat /tmp/rmmod.out)"
+	! kw_loaded || kw_fail "$KW_MODULE is still loaded after rmmod"
+	kw_note "unloaded $KW_MODULE in about $((n / 10)).$((n % 10)) s"
+}
+
+# kw_wait_listen PORT [HOST]: wait (up to 5 s, scaled) until PORT listens.
+kw_wait_listen() {
+	n=0
+	limit=$(($(kw_secs 5) * 10))
+	while ! kwnet listening -p "$1" ${2:+-H "$2"} >/dev/null 2>&1; do
+		[ $n -lt $limit ] ||
+			kw_fail "nothing listens on ${2:-any address}:$1 ($(kwnet listening -p "$1" ${2:+-H "$2"} 2>&1))"
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# kw_not_listening PORT: nothing may listen on PORT.
+kw_not_listening() {
+	! kwnet listening -p "$1" >/dev/null 2>&1 ||
+		kw_fail "something still listens on port $1"
+}
+
+# kw_no_sockets PORT: no socket on local PORT is left open by the server
+# (listening, connected, or waiting for the server to close it).
+kw_no_sockets() {
+	out=$(kwnet sockets -p "$1" -s LISTEN -s ESTABLISHED -s CLOSE_WAIT \
+		-s SYN_RECV 2>&1) ||
+		kw_fail "a socket on port $1 is left open: $out"
+}
+
+# kw_run DESCRIPTION CMD...: run a check program; fail with its output.
+kw_run() {
+	what=$1
+	shift
+	if out=$("$@" 2>&1); then
+		[ -z "$out" ] || echo "$out"
+	else
+		echo "$out"
+		kw_fail "$what"
+	fi
+}
+
+# kw_taint_ok: no oops, warning or soft lockup since boot.
+kw_taint_ok() {
+	t=$(cat /proc/sys/kernel/tainted)
+	[ $((t & (128 | 512 | 16384))) -eq 0 ] ||
+		kw_fail "the kernel is tainted ($t): see the kernel log"
+}
+
+# kw_dmesg_has TEXT: the kernel log since the test started mentions TEXT.
+kw_dmesg_has() {
+	dmesg | grep -qi -- "$1" || kw_fail "the kernel log does not mention '$1'"
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Host prerequisites: check, and install what is missing.
+#
+#   grading/deps.sh [grade|test]
+#
+# As root, missing Debian packages are installed with apt-get; otherwise the
+# one exact command to run is printed and the script fails.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+# "command-or-file package" pairs: what grading needs on the host.
+GRADE_DEPS="
+qemu-system-x86_64 qemu-system-x86
+/bin/busybox busybox-static
+cpio cpio
+pahole dwarves
+x86_64-linux-gnu-gcc-12 gcc-12
+make make
+curl curl
+nc.openbsd netcat-openbsd
+file file
+apt-get apt
+dpkg-deb dpkg
+/usr/share/doc/libelf1 libelf1
+/usr/share/doc/libssl3 libssl3
+"
+# And what the kit's own tests need besides.
+TEST_DEPS="
+/usr/include/cmocka.h libcmocka-dev
+pkg-config pkg-config
+"
+
+have() {
+	case $1 in
+	/*) [ -e "$1" ] ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
+	esac
+}
+
+missing_packages() {
+	local what=$1 list=$GRADE_DEPS
+	[ "$what" != test ] || list="$GRADE_DEPS$TEST_DEPS"
+	printf '%s\n' "$list" | while read -r thing pkg; do
+		[ -n "$thing" ] || continue
+		if [ "$thing" = /bin/busybox ]; then
+			# The dynamic busybox cannot run in the guest: static only.
+			file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
+				echo "$pkg"
+		elif ! have "$thing"; then
+			echo "$pkg"
+		fi
+	done | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+what=${1:-grade}
+pkgs=$(missing_packages "$what")
+[ -n "$pkgs" ] || exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	die "missing host packages: run 'sudo apt-get install -y $pkgs', then try again"
+fi
+msg "installing missing host packages: $pkgs"
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+if ! apt-get install -y -q $pkgs >"$log" 2>&1; then
+	apt-get update -q >>"$log" 2>&1 || true
+	if ! apt-get install -y -q $pkgs >>"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		rm -f "$log"
+		die "apt-get install $pkgs failed (see above)"
+	fi
+fi
+rm -f "$log"
+left=$(missing_packages "$what")
+[ -z "$left" ] || die "still missing after apt-get: $left"
