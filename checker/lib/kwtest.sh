@@ -22,8 +22,19 @@ kw_secs() {
 	echo $(($1 * ${KW_SCALE:-1}))
 }
 
+# kw_tcp_owned: TCP sockets that still have an owner (a struct socket):
+# allocated minus orphaned. Orphans are sockets already released that TCP
+# is still closing; a socket the module never released stays owned.
+kw_tcp_owned() {
+	awk '$1 == "TCP:" {
+		for (i = 2; i < NF; i += 2) v[$i] = $(i + 1)
+		print v["alloc"] - v["orphan"]
+	}' /proc/net/sockstat
+}
+
 # kw_load [param=value...]: insmod the module under test, or fail.
 kw_load() {
+	kw_tcp_owned >/tmp/kw.tcp_owned
 	out=$(insmod "$KW_KO" "$@" 2>&1) ||
 		kw_fail "insmod $KW_MODULE.ko $* failed: $out"
 	kw_note "loaded $KW_MODULE $*"
@@ -83,12 +94,17 @@ kw_not_listening() {
 		kw_fail "something still listens on port $1"
 }
 
-# kw_no_sockets PORT: no socket on local PORT is left open by the server
-# (listening, connected, or waiting for the server to close it).
+# kw_no_sockets PORT: after rmmod, no socket on local PORT is left open by
+# the server (listening, connected, or waiting for the server to close it),
+# and no TCP socket the module created is still allocated.
 kw_no_sockets() {
 	out=$(kwnet sockets -p "$1" -s LISTEN -s ESTABLISHED -s CLOSE_WAIT \
 		-s SYN_RECV 2>&1) ||
 		kw_fail "a socket on port $1 is left open: $out"
+	base=$(cat /tmp/kw.tcp_owned 2>/dev/null || echo 0)
+	now=$(kw_tcp_owned)
+	[ "$now" -le "$base" ] ||
+		kw_fail "$((now - base)) TCP socket(s) are still allocated after rmmod: a socket the module created was never released (sock_release)"
 }
 
 # kw_run DESCRIPTION CMD...: run a check program; fail with its output.

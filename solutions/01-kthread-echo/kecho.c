@@ -174,7 +174,9 @@ static int kecho_accept_thread(void *data)
 			continue;
 		}
 		if (err < 0) {
-			pr_warn_ratelimited("accept failed: %d\n", err);
+			/* kthread_stop() interrupts the wait on newer kernels. */
+			if (err != -ERESTARTSYS && err != -EINTR)
+				pr_warn_ratelimited("accept failed: %d\n", err);
 			continue;
 		}
 		kecho_reap();

@@ -13,8 +13,8 @@ until grep -q ready hold.out; do
 done
 kwnet echo -n 64 -c 1 >/dev/null 2>&1
 kw_unload 5
-kw_no_sockets 9999
 kw_run "port 9999 still accepts connections after rmmod" kwnet refused
 kill $hold 2>/dev/null
 wait $hold 2>/dev/null
+kw_no_sockets 9999
 kw_taint_ok

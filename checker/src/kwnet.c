@@ -1,0 +1,1488 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kwnet - the kweb-lab test client, run by the guest-side test scripts.
+ *
+ *   kwnet SUBCOMMAND [options]      (kwnet help lists them)
+ *
+ * Exit status: 0 when the check passed, 1 when it failed (with one line on
+ * stderr saying what was expected and what happened), 2 on a usage error
+ * or when kwnet itself could not run.
+ *
+ * Every blocking step (connect, send, receive) waits in poll() with a
+ * deadline, so no server bug can hang a test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kwlib.h"
+
+#define EXIT_CHECK	1	/* a check failed */
+#define EXIT_USAGE	2	/* bad usage, or kwnet could not run */
+
+#define MAX_CLIENTS	10000
+#define MAX_SIZE	(1UL << 30)
+#define MAX_RESPONSE	(16UL << 20)
+#define MAX_RAW_REQUEST	(1UL << 20)
+
+static const char usage_text[] =
+"usage: kwnet SUBCOMMAND [options]\n"
+"\n"
+"  echo -n SIZE -c CLIENTS [-r ROUNDS] [-s CHUNK]\n"
+"        CLIENTS connections at once each send ROUNDS messages of SIZE\n"
+"        pattern bytes (in writes of at most CHUNK bytes) and check every\n"
+"        echo byte for byte before the next round\n"
+"  hold -c N [-w SECONDS]\n"
+"        open N connections, print 'ready', keep them open for SECONDS\n"
+"        (60), until EOF on a piped stdin, or until SIGTERM/SIGINT\n"
+"  abort -n SIZE [-m]\n"
+"        connect, send SIZE bytes (-m: half of them), close with a reset\n"
+"  refused\n"
+"        pass if the connection is refused\n"
+"  sockets -p PORT [-s STATE]... [-f FILE]\n"
+"        list the TCP sockets whose local port is PORT; fail if one is in\n"
+"        a STATE given (LISTEN, ESTABLISHED, CLOSE_WAIT, SYN_RECV, ...)\n"
+"  listening -p PORT [-H HOST] [-f FILE]\n"
+"        pass if a socket listens on PORT (and on HOST if -H is given)\n"
+"  http [-m METHOD] [-u PATH] [-V 1.0|1.1] [-c CLIENTS] [-S SPLIT [-d MS]]\n"
+"       [-x STATUS] [-b BODY] [-R RAWFILE] [-v]\n"
+"        send a request (or RAWFILE verbatim), in SPLIT-byte pieces MS\n"
+"        (100) ms apart with -S, and check the response: status STATUS\n"
+"        (200), CRLF line ends, Content-Length, the body (-b); -v prints\n"
+"        the response of client 0\n"
+"\n"
+"common options: -p PORT (9999); -H HOST (127.0.0.1) and -t SECONDS, the\n"
+"timeout of each step (10), for the subcommands that connect\n"
+"sockets and listening read /proc/net/tcp, or FILE with -f\n"
+"exit status: 0 passed, 1 a check failed, 2 usage error or kwnet could\n"
+"not run\n";
+
+/* The subcommand being run, for messages. */
+static const char *cmd_name = "";
+
+static struct {
+	const char *host_str;	/* as given, for messages and Host: */
+	uint32_t host;		/* host byte order */
+	bool host_set;		/* -H given */
+	int port;
+	int timeout;		/* seconds, for each step */
+} cfg = {
+	.host_str = "127.0.0.1",
+	.host = 0x7f000001,
+	.port = 9999,
+	.timeout = 10,
+};
+
+/* Scratch space for pattern bytes going out and echoes coming back. */
+static unsigned char scratch[64 * 1024];
+
+/* ---- messages ---------------------------------------------------------- */
+
+static void vreport(const char *fmt, va_list ap)
+{
+	/* what went to stdout comes first, even when both share a pipe */
+	fflush(stdout);
+	fprintf(stderr, "kwnet%s%s: ", *cmd_name ? " " : "", cmd_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* A check failed: say what was expected and what happened, exit 1. */
+__attribute__((format(printf, 1, 2)))
+static _Noreturn void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	exit(EXIT_CHECK);
+}
+
+/* Bad usage, or kwnet itself cannot go on: exit 2. */
+__attribute__((format(printf, 1, 2)))
+static _Noreturn void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	exit(EXIT_USAGE);
+}
+
+/* A remark that does not change the outcome. */
+__attribute__((format(printf, 1, 2)))
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+/* printf() into a new string. */
+__attribute__((format(printf, 1, 2)))
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		die("out of memory");
+	return s;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+/*
+ * @len bytes at @s, quoted for a one-line message: printable ASCII as is,
+ * the rest as C escapes, cut short with "..." after about 60 characters.
+ */
+static const char *quote(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && o + 8 < size && o < 60; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r')
+			o += (size_t)snprintf(buf + o, size - o, "\\r");
+		else if (c == '\n')
+			o += (size_t)snprintf(buf + o, size - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(buf + o, size - o, "\\t");
+		else if (c == '\\' || c == '\'')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	if (i < len)
+		snprintf(buf + o, size - o, "...");
+	return buf;
+}
+
+/* Like quote(), in quotes, or "the end" when there is nothing left. */
+static const char *quote_or_end(const char *s, size_t len, char *buf,
+				size_t size)
+{
+	if (len == 0)
+		return "the end";
+	buf[0] = '\'';
+	quote(s, len, buf + 1, size - 2);
+	strcat(buf, "'");
+	return buf;
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+static unsigned long num_arg(int opt, const char *arg, unsigned long min,
+			     unsigned long max)
+{
+	unsigned long v;
+
+	if (kw_parse_ulong(arg, min, max, &v) < 0)
+		die("invalid -%c '%s': expected a number from %lu to %lu",
+		    opt, arg, min, max);
+	return v;
+}
+
+/* The options every network subcommand takes: -H, -p, -t. */
+static bool common_opt(int opt, const char *arg)
+{
+	switch (opt) {
+	case 'H':
+		if (kw_parse_ipv4(arg, &cfg.host) < 0)
+			die("invalid -H '%s': expected an IPv4 address such as 127.0.0.1",
+			    arg);
+		cfg.host_str = arg;
+		cfg.host_set = true;
+		return true;
+	case 'p':
+		if (kw_parse_port(arg, &cfg.port) < 0)
+			die("invalid -p '%s': expected a port from 1 to 65535",
+			    arg);
+		return true;
+	case 't':
+		cfg.timeout = (int)num_arg(opt, arg, 1, 3600);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * getopt() for @optstring (which starts with ':'); reports unknown
+ * options and missing values itself.
+ */
+static int next_opt(int argc, char **argv, const char *optstring)
+{
+	int c = getopt(argc, argv, optstring);
+
+	if (c == '?')
+		die("unknown option -%c (see 'kwnet help')", optopt);
+	if (c == ':')
+		die("option -%c needs a value", optopt);
+	return c;
+}
+
+static void no_operands(int argc, char **argv)
+{
+	if (optind < argc)
+		die("unexpected argument '%s' (see 'kwnet help')",
+		    argv[optind]);
+}
+
+/* ---- time and sockets -------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds from now to @deadline, for poll(): 0 once it has passed. */
+static int ms_left(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static int64_t step_deadline(void)
+{
+	return now_ms() + (int64_t)cfg.timeout * 1000;
+}
+
+static bool again(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
+static const char *target_str(void)
+{
+	static char buf[KW_IPV4_STRLEN + 8];
+
+	snprintf(buf, sizeof(buf), "%s:%d", cfg.host_str, cfg.port);
+	return buf;
+}
+
+/* Make room for @n sockets under the open-file limit, as far as allowed. */
+static void raise_fd_limit(int n)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)n + 32;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/*
+ * Connect @n non-blocking sockets to the target all at once, within the
+ * timeout. Returns 0 with all of them connected in fds[], or the error of
+ * the first that failed (ETIMEDOUT when time ran out) with its index in
+ * *@bad and every socket closed.
+ */
+static int connect_all(int *fds, int n, int *bad)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons((uint16_t)cfg.port),
+		.sin_addr.s_addr = htonl(cfg.host),
+	};
+	struct pollfd *pfd = xcalloc((size_t)n, sizeof(*pfd));
+	int64_t deadline = step_deadline();
+	int pending = 0, err = 0, i;
+
+	raise_fd_limit(n);
+	for (i = 0; i < n; i++) {
+		fds[i] = -1;
+		pfd[i].fd = -1;
+	}
+	for (i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+				SOCK_CLOEXEC, 0);
+		if (fds[i] < 0)
+			die("cannot create socket %d: %s", i, strerror(errno));
+		if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			continue;
+		if (errno != EINPROGRESS) {
+			err = errno;
+			*bad = i;
+			break;
+		}
+		pfd[i].fd = fds[i];
+		pfd[i].events = POLLOUT;
+		pending++;
+	}
+
+	while (!err && pending > 0) {
+		int ms = ms_left(deadline);
+
+		if (ms == 0) {
+			for (i = 0; pfd[i].fd < 0; i++)
+				;
+			err = ETIMEDOUT;
+			*bad = i;
+			break;
+		}
+		if (poll(pfd, (nfds_t)n, ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		for (i = 0; i < n; i++) {
+			socklen_t len = sizeof(err);
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err,
+				       &len) < 0)
+				err = errno;
+			if (err) {
+				*bad = i;
+				break;
+			}
+			pfd[i].fd = -1;
+			pending--;
+		}
+	}
+
+	free(pfd);
+	if (err) {
+		for (i = 0; i < n; i++) {
+			if (fds[i] >= 0)
+				close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	return err;
+}
+
+/* Connect @n clients or fail, naming the client when there are several. */
+static void connect_or_fail(int *fds, int n)
+{
+	char who[32] = "";
+	int bad = 0;
+	int err = connect_all(fds, n, &bad);
+
+	if (!err)
+		return;
+	if (n > 1)
+		snprintf(who, sizeof(who), "client %d: ", bad);
+	if (err == ETIMEDOUT)
+		fail("%sconnecting to %s timed out after %d s", who,
+		     target_str(), cfg.timeout);
+	fail("%scannot connect to %s: %s", who, target_str(), strerror(err));
+}
+
+/*
+ * Send @len bytes, waiting for room until @deadline. Returns 0, or the
+ * error that stopped it (ETIMEDOUT when time ran out); *@sent says how far
+ * it got.
+ */
+static int send_all(int fd, const void *buf, size_t len, int64_t deadline,
+		    size_t *sent)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	*sent = 0;
+	while (*sent < len) {
+		ssize_t n = send(fd, (const char *)buf + *sent, len - *sent,
+				 MSG_NOSIGNAL);
+
+		if (n >= 0) {
+			*sent += (size_t)n;
+			continue;
+		}
+		if (!again(errno))
+			return errno;
+		if (ms_left(deadline) == 0)
+			return ETIMEDOUT;
+		if (poll(&pfd, 1, ms_left(deadline)) < 0 && errno != EINTR)
+			return errno;
+	}
+	return 0;
+}
+
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* ---- echo -------------------------------------------------------------- */
+
+struct echo_opts {
+	size_t size;
+	size_t chunk;
+	unsigned long rounds;
+	int clients;
+};
+
+struct echo_client {
+	int fd;
+	unsigned long round;	/* 0-based */
+	size_t sent;		/* bytes of this round sent */
+	size_t got;		/* bytes of this round echoed and checked */
+	int64_t deadline;	/* for this round */
+	bool done;
+};
+
+static void echo_send(struct echo_client *c, int idx,
+		      const struct echo_opts *o)
+{
+	size_t len = o->size - c->sent;
+	ssize_t n;
+
+	if (len > o->chunk)
+		len = o->chunk;
+	if (len > sizeof(scratch))
+		len = sizeof(scratch);
+	kw_pattern_fill(scratch, len, (uint32_t)idx,
+			c->round * o->size + c->sent);
+	n = send(c->fd, scratch, len, MSG_NOSIGNAL);
+	if (n < 0) {
+		if (again(errno))
+			return;
+		fail("client %d, round %lu: send failed after %zu of %zu bytes: %s",
+		     idx, c->round + 1, c->sent, o->size, strerror(errno));
+	}
+	c->sent += (size_t)n;
+}
+
+static void echo_recv(struct echo_client *c, int idx,
+		      const struct echo_opts *o)
+{
+	size_t stream_off = c->round * o->size + c->got;
+	size_t expected, bad;
+	ssize_t n;
+
+	n = recv(c->fd, scratch, sizeof(scratch), 0);
+	if (n < 0) {
+		if (again(errno))
+			return;
+		fail("client %d, round %lu: receive failed after %zu of %zu bytes came back: %s",
+		     idx, c->round + 1, c->got, o->size, strerror(errno));
+	}
+	if (n == 0)
+		fail("client %d, round %lu: the server closed the connection after echoing %zu of %zu bytes",
+		     idx, c->round + 1, c->got, o->size);
+
+	/* the server cannot echo what it has not been sent */
+	expected = c->sent - c->got;
+	if (expected > (size_t)n)
+		expected = (size_t)n;
+	bad = kw_pattern_check(scratch, expected, (uint32_t)idx, stream_off);
+	if (bad != KW_PATTERN_OK)
+		fail("client %d, round %lu: byte %zu of %zu differs: expected 0x%02x, got 0x%02x",
+		     idx, c->round + 1, c->got + bad, o->size,
+		     kw_pattern_byte((uint32_t)idx, stream_off + bad),
+		     scratch[bad]);
+	if ((size_t)n > expected)
+		fail("client %d, round %lu: %zu bytes came back but only %zu were sent",
+		     idx, c->round + 1, c->got + (size_t)n, c->sent);
+
+	c->got += (size_t)n;
+	if (c->got < o->size)
+		return;
+	c->round++;
+	c->sent = 0;
+	c->got = 0;
+	c->deadline = step_deadline();
+	c->done = c->round == o->rounds;
+}
+
+static void echo_run(struct echo_client *cl, const struct echo_opts *o)
+{
+	struct pollfd *pfd = xcalloc((size_t)o->clients, sizeof(*pfd));
+	int active = o->clients;
+	int i;
+
+	while (active > 0) {
+		int64_t now = now_ms(), wake = INT64_MAX;
+
+		for (i = 0; i < o->clients; i++) {
+			struct echo_client *c = &cl[i];
+
+			pfd[i].fd = -1;
+			pfd[i].revents = 0;
+			if (c->done)
+				continue;
+			if (now >= c->deadline)
+				fail("client %d, round %lu: timed out after %d s: %zu of %zu bytes sent, %zu echoed back",
+				     i, c->round + 1, cfg.timeout, c->sent,
+				     o->size, c->got);
+			pfd[i].fd = c->fd;
+			pfd[i].events = POLLIN;
+			if (c->sent < o->size)
+				pfd[i].events |= POLLOUT;
+			if (c->deadline < wake)
+				wake = c->deadline;
+		}
+		if (poll(pfd, (nfds_t)o->clients, ms_left(wake)) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		for (i = 0; i < o->clients; i++) {
+			struct echo_client *c = &cl[i];
+			short ev = pfd[i].revents;
+
+			if (pfd[i].fd < 0 || !ev)
+				continue;
+			if (ev & (POLLIN | POLLHUP | POLLERR))
+				echo_recv(c, i, o);
+			if (!c->done && (ev & POLLOUT) && c->sent < o->size)
+				echo_send(c, i, o);
+			if (c->done)
+				active--;
+		}
+	}
+	free(pfd);
+}
+
+static int cmd_echo(int argc, char **argv)
+{
+	struct echo_opts o = { .rounds = 1 };
+	struct echo_client *cl;
+	int *fds;
+	int opt, i;
+
+	while ((opt = next_opt(argc, argv, ":H:p:t:n:c:r:s:")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'n':
+			o.size = num_arg(opt, optarg, 1, MAX_SIZE);
+			break;
+		case 'c':
+			o.clients = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			break;
+		case 'r':
+			o.rounds = num_arg(opt, optarg, 1, 1000000);
+			break;
+		case 's':
+			o.chunk = num_arg(opt, optarg, 1, MAX_SIZE);
+			break;
+		}
+	}
+	no_operands(argc, argv);
+	if (!o.size)
+		die("-n SIZE is required");
+	if (!o.clients)
+		die("-c CLIENTS is required");
+	if (!o.chunk || o.chunk > o.size)
+		o.chunk = o.size;
+
+	fds = xcalloc((size_t)o.clients, sizeof(*fds));
+	cl = xcalloc((size_t)o.clients, sizeof(*cl));
+	/* every client is connected before any sends */
+	connect_or_fail(fds, o.clients);
+	for (i = 0; i < o.clients; i++) {
+		cl[i].fd = fds[i];
+		cl[i].deadline = step_deadline();
+		/* let small writes leave as separate segments */
+		if (o.chunk < o.size)
+			set_nodelay(fds[i]);
+	}
+
+	/* and none closes before all are done: the server serves them all */
+	echo_run(cl, &o);
+
+	for (i = 0; i < o.clients; i++) {
+		ssize_t n = recv(cl[i].fd, scratch, sizeof(scratch),
+				 MSG_DONTWAIT);
+
+		if (n > 0)
+			fail("client %d: %zd unexpected bytes came back after the last round",
+			     i, n);
+		close(cl[i].fd);
+	}
+	printf("echo: %d clients x %lu rounds x %zu bytes ok\n", o.clients,
+	       o.rounds, o.size);
+	free(cl);
+	free(fds);
+	return 0;
+}
+
+/* ---- hold -------------------------------------------------------------- */
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/*
+ * Only a pipe, a socket or a terminal reaches EOF on purpose: a background
+ * job of a script gets /dev/null, whose EOF must not end the hold.
+ */
+static bool stdin_watchable(void)
+{
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	       isatty(STDIN_FILENO);
+}
+
+static int cmd_hold(int argc, char **argv)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long wait_s = 60;
+	struct pollfd in = { .fd = -1, .events = POLLIN };
+	sigset_t block, orig;
+	int64_t deadline;
+	int n = 0, opt, i;
+	int *fds;
+
+	while ((opt = next_opt(argc, argv, ":H:p:t:c:w:")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'c':
+			n = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			break;
+		case 'w':
+			wait_s = num_arg(opt, optarg, 0, 86400);
+			break;
+		}
+	}
+	no_operands(argc, argv);
+	if (!n)
+		die("-c N is required");
+
+	/* a signal that comes early is delivered in ppoll() below */
+	sigemptyset(&block);
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++) {
+		sigaddset(&block, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, &block, &orig);
+
+	fds = xcalloc((size_t)n, sizeof(*fds));
+	connect_or_fail(fds, n);
+	printf("ready\n");
+	fflush(stdout);
+
+	if (stdin_watchable())
+		in.fd = STDIN_FILENO;
+	deadline = now_ms() + (int64_t)wait_s * 1000;
+	while (!got_signal) {
+		int ms = ms_left(deadline);
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+		char buf[256];
+		ssize_t len;
+		int rc;
+
+		if (ms == 0)
+			break;
+		rc = ppoll(&in, 1, &ts, &orig);
+		if (rc < 0 && errno != EINTR)
+			die("ppoll: %s", strerror(errno));
+		if (rc <= 0 || !in.revents)
+			continue;
+		len = read(in.fd, buf, sizeof(buf));
+		if (len == 0 || (len < 0 && !again(errno)))
+			break;
+	}
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	return 0;
+}
+
+/* ---- abort ------------------------------------------------------------- */
+
+static int cmd_abort(int argc, char **argv)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	unsigned long size = 0;
+	bool have_size = false, mid = false;
+	size_t total, sent = 0;
+	int64_t deadline;
+	int opt, fd, err = 0;
+
+	while ((opt = next_opt(argc, argv, ":H:p:t:n:m")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'n':
+			size = num_arg(opt, optarg, 0, MAX_SIZE);
+			have_size = true;
+			break;
+		case 'm':
+			mid = true;
+			break;
+		}
+	}
+	no_operands(argc, argv);
+	if (!have_size)
+		die("-n SIZE is required");
+	total = mid ? size / 2 : size;
+
+	connect_or_fail(&fd, 1);
+	deadline = step_deadline();
+	while (sent < total && !err) {
+		size_t len = total - sent, done;
+
+		if (len > sizeof(scratch))
+			len = sizeof(scratch);
+		kw_pattern_fill(scratch, len, 0, sent);
+		err = send_all(fd, scratch, len, deadline, &done);
+		sent += done;
+	}
+	if (err == ETIMEDOUT)
+		note("note: the server took only %zu of %zu bytes within %d s",
+		     sent, total, cfg.timeout);
+	else if (err)
+		note("note: sending stopped after %zu of %zu bytes: %s", sent,
+		     total, strerror(err));
+
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+		die("cannot set SO_LINGER: %s", strerror(errno));
+	close(fd);
+	printf("abort: sent %zu of %lu bytes to %s, then reset the connection\n",
+	       sent, size, target_str());
+	return 0;
+}
+
+/* ---- refused ----------------------------------------------------------- */
+
+static int cmd_refused(int argc, char **argv)
+{
+	int opt, fd, bad, err;
+
+	while ((opt = next_opt(argc, argv, ":H:p:t:")) != -1)
+		common_opt(opt, optarg);
+	no_operands(argc, argv);
+
+	err = connect_all(&fd, 1, &bad);
+	if (!err) {
+		close(fd);
+		fail("connected to %s; expected the connection to be refused",
+		     target_str());
+	}
+	if (err == ETIMEDOUT)
+		fail("no answer from %s within %d s; expected the connection to be refused",
+		     target_str(), cfg.timeout);
+	if (err != ECONNREFUSED)
+		fail("connecting to %s failed with '%s'; expected 'Connection refused'",
+		     target_str(), strerror(err));
+	printf("refused: %s refused the connection\n", target_str());
+	return 0;
+}
+
+/* ---- sockets, listening ------------------------------------------------ */
+
+/* The entries of the /proc/net/tcp table in @path; exits if unreadable. */
+static struct kw_tcp_entry *read_tcp_table(const char *path, size_t *count)
+{
+	struct kw_tcp_entry *v = NULL;
+	size_t n = 0, cap = 0, lineno = 0, linecap = 0;
+	char *line = NULL;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		die("cannot open %s: %s", path, strerror(errno));
+	while (getline(&line, &linecap, f) >= 0) {
+		struct kw_tcp_entry e;
+
+		lineno++;
+		if (kw_tcp_parse_line(line, &e) < 0) {
+			/* the first line is the header */
+			if (lineno == 1 || line[strspn(line, " \t\n")] == '\0')
+				continue;
+			die("%s:%zu: not a /proc/net/tcp entry", path, lineno);
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[n++] = e;
+	}
+	if (ferror(f))
+		die("cannot read %s: %s", path, strerror(errno));
+	fclose(f);
+	free(line);
+	*count = n;
+	return v;
+}
+
+/* "LOCALIP:PORT REMOTEIP:PORT STATE" */
+static const char *entry_str(const struct kw_tcp_entry *e)
+{
+	static char buf[2 * (KW_IPV4_STRLEN + 6) + 20];
+	char la[KW_IPV4_STRLEN], ra[KW_IPV4_STRLEN];
+
+	snprintf(buf, sizeof(buf), "%s:%d %s:%d %s",
+		 kw_ipv4_str(e->local_addr, la), e->local_port,
+		 kw_ipv4_str(e->remote_addr, ra), e->remote_port,
+		 kw_tcp_state_name(e->state));
+	return buf;
+}
+
+static _Noreturn void die_bad_state(const char *arg)
+{
+	char list[256] = "";
+	size_t o = 0;
+	int st;
+
+	for (st = 0; st < KW_TCP_MAX_STATES && o < sizeof(list); st++) {
+		if (strcmp(kw_tcp_state_name(st), "UNKNOWN") != 0)
+			o += (size_t)snprintf(list + o, sizeof(list) - o,
+					      "%s%s", o ? " " : "",
+					      kw_tcp_state_name(st));
+	}
+	die("unknown state '%s' (states: %s)", arg, list);
+}
+
+static int cmd_sockets(int argc, char **argv)
+{
+	const char *path = "/proc/net/tcp";
+	const struct kw_tcp_entry *bad = NULL;
+	struct kw_tcp_entry *tab;
+	unsigned int states = 0;
+	size_t n, i;
+	int opt, st;
+
+	while ((opt = next_opt(argc, argv, ":p:s:f:")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 's':
+			st = kw_tcp_state_parse(optarg);
+			if (st < 0)
+				die_bad_state(optarg);
+			states |= 1U << st;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		}
+	}
+	no_operands(argc, argv);
+
+	tab = read_tcp_table(path, &n);
+	for (i = 0; i < n; i++) {
+		if (tab[i].local_port != cfg.port)
+			continue;
+		printf("%s\n", entry_str(&tab[i]));
+		if (!bad && tab[i].state < 32 &&
+		    (states & 1U << tab[i].state))
+			bad = &tab[i];
+	}
+	if (bad)
+		fail("a socket on port %d is %s: %s", cfg.port,
+		     kw_tcp_state_name(bad->state), entry_str(bad));
+	free(tab);
+	return 0;
+}
+
+static int cmd_listening(int argc, char **argv)
+{
+	const char *path = "/proc/net/tcp";
+	struct kw_tcp_entry *tab;
+	char others[512] = "";
+	size_t n, i, o = 0;
+	int opt;
+
+	while ((opt = next_opt(argc, argv, ":H:p:f:")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		if (opt == 'f')
+			path = optarg;
+	}
+	no_operands(argc, argv);
+
+	tab = read_tcp_table(path, &n);
+	for (i = 0; i < n; i++) {
+		char a[KW_IPV4_STRLEN];
+
+		if (tab[i].local_port != cfg.port ||
+		    tab[i].state != KW_TCP_LISTEN)
+			continue;
+		if (!cfg.host_set || tab[i].local_addr == cfg.host) {
+			printf("listening: %s:%d\n",
+			       kw_ipv4_str(tab[i].local_addr, a), cfg.port);
+			free(tab);
+			return 0;
+		}
+		if (o < sizeof(others))
+			o += (size_t)snprintf(others + o, sizeof(others) - o,
+					      "%s%s:%d", o ? ", " : "",
+					      kw_ipv4_str(tab[i].local_addr, a),
+					      cfg.port);
+	}
+	if (!cfg.host_set)
+		fail("nothing listens on port %d", cfg.port);
+	if (!o)
+		fail("nothing listens on %s:%d (nor on any address with port %d)",
+		     cfg.host_str, cfg.port, cfg.port);
+	fail("nothing listens on %s:%d (listening on port %d: %s)",
+	     cfg.host_str, cfg.port, cfg.port, others);
+}
+
+/* ---- http -------------------------------------------------------------- */
+
+struct http_opts {
+	char *req;		/* what to send */
+	size_t req_len;
+	char *what;		/* the request, for the summary */
+	bool head;		/* a HEAD request: no body may come back */
+	bool http11;		/* an HTTP/1.1 request: may stay open */
+	size_t split;		/* piece size */
+	unsigned long delay;	/* ms between pieces */
+	int status;		/* expected */
+	const char *body;	/* expected, or NULL */
+	int clients;
+	bool verbose;
+};
+
+enum http_state { HTTP_SENDING, HTTP_RECEIVING, HTTP_DONE };
+
+struct http_client {
+	int fd;
+	enum http_state state;
+	size_t req_off;		/* request bytes sent */
+	size_t piece_end;	/* end of the piece being sent */
+	int64_t send_at;	/* when that piece may go */
+	int64_t deadline;	/* of the current step */
+	char *resp;
+	size_t resp_len;
+	size_t resp_cap;
+	int send_err;		/* what stopped the sending, or 0 */
+	int recv_err;		/* what ended the receiving, or 0 */
+	bool timed_out;
+};
+
+static bool value_is(const char *v, size_t len, const char *word)
+{
+	return v && len == strlen(word) && strncasecmp(v, word, len) == 0;
+}
+
+/*
+ * Has the response in @c ended before the server closed the connection?
+ * It has when its head is malformed, and, after an HTTP/1.1 request that
+ * lets the server keep the connection open, where Content-Length says.
+ */
+static bool http_ended(const struct http_client *c, const struct http_opts *o)
+{
+	struct kw_http_resp r;
+	int rc = kw_http_parse(c->resp, c->resp_len, &r);
+
+	if (rc < 0)
+		return true;
+	if (rc > 0 || !o->http11 || r.minor != 1 ||
+	    value_is(r.connection, r.connection_len, "close"))
+		return false;
+	if (o->head)
+		return true;
+	return r.content_length >= 0 &&
+	       c->resp_len - r.body_off >= (size_t)r.content_length;
+}
+
+static void http_send(struct http_client *c, const struct http_opts *o)
+{
+	ssize_t n = send(c->fd, o->req + c->req_off, c->piece_end - c->req_off,
+			 MSG_NOSIGNAL);
+
+	if (n < 0) {
+		if (again(errno))
+			return;
+		/* the server may have answered and closed: read that */
+		c->send_err = errno;
+		c->state = HTTP_RECEIVING;
+		c->deadline = step_deadline();
+		return;
+	}
+	c->req_off += (size_t)n;
+	if (c->req_off < c->piece_end)
+		return;
+	if (c->req_off == o->req_len) {
+		c->state = HTTP_RECEIVING;
+		c->deadline = step_deadline();
+		return;
+	}
+	c->piece_end += o->split;
+	if (c->piece_end > o->req_len)
+		c->piece_end = o->req_len;
+	c->send_at = now_ms() + (int64_t)o->delay;
+	c->deadline = c->send_at + (int64_t)cfg.timeout * 1000;
+}
+
+static void http_recv(struct http_client *c, const struct http_opts *o)
+{
+	ssize_t n;
+
+	if (c->resp_len == c->resp_cap) {
+		if (c->resp_cap >= MAX_RESPONSE) {
+			c->recv_err = EFBIG;
+			c->state = HTTP_DONE;
+			return;
+		}
+		c->resp_cap = c->resp_cap ? 2 * c->resp_cap : 4096;
+		c->resp = xrealloc(c->resp, c->resp_cap);
+	}
+	n = recv(c->fd, c->resp + c->resp_len, c->resp_cap - c->resp_len, 0);
+	if (n < 0) {
+		if (again(errno))
+			return;
+		c->recv_err = errno;
+		c->state = HTTP_DONE;
+		return;
+	}
+	if (n == 0) {
+		c->state = HTTP_DONE;
+		return;
+	}
+	c->resp_len += (size_t)n;
+	if (http_ended(c, o))
+		c->state = HTTP_DONE;
+}
+
+static void http_run(struct http_client *cl, const struct http_opts *o)
+{
+	struct pollfd *pfd = xcalloc((size_t)o->clients, sizeof(*pfd));
+	int active = o->clients;
+	int i;
+
+	for (i = 0; i < o->clients; i++) {
+		cl[i].piece_end = o->split < o->req_len ? o->split : o->req_len;
+		cl[i].send_at = now_ms();
+		cl[i].deadline = step_deadline();
+	}
+	while (active > 0) {
+		int64_t now = now_ms(), wake = INT64_MAX;
+
+		for (i = 0; i < o->clients; i++) {
+			struct http_client *c = &cl[i];
+
+			pfd[i].fd = -1;
+			pfd[i].revents = 0;
+			if (c->state == HTTP_DONE)
+				continue;
+			if (now >= c->deadline) {
+				c->timed_out = true;
+				c->state = HTTP_DONE;
+				active--;
+				continue;
+			}
+			pfd[i].fd = c->fd;
+			pfd[i].events = POLLIN;
+			if (c->deadline < wake)
+				wake = c->deadline;
+			if (c->state != HTTP_SENDING)
+				continue;
+			if (now >= c->send_at)
+				pfd[i].events |= POLLOUT;
+			else if (c->send_at < wake)
+				wake = c->send_at;
+		}
+		if (active == 0)
+			break;
+		if (poll(pfd, (nfds_t)o->clients, ms_left(wake)) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		for (i = 0; i < o->clients; i++) {
+			struct http_client *c = &cl[i];
+			short ev = pfd[i].revents;
+
+			if (pfd[i].fd < 0 || !ev)
+				continue;
+			if (ev & (POLLIN | POLLHUP | POLLERR))
+				http_recv(c, o);
+			if (c->state == HTTP_SENDING && (ev & POLLOUT))
+				http_send(c, o);
+			if (c->state == HTTP_DONE)
+				active--;
+		}
+	}
+	free(pfd);
+}
+
+/*
+ * Check what client @c received. Returns true if it is right; else puts
+ * what is wrong into @why. On success *@body_len is the body's length.
+ */
+static bool http_check(const struct http_client *c,
+		       const struct http_opts *o, char *why, size_t size,
+		       size_t *body_len)
+{
+	struct kw_http_resp r;
+	const char *body;
+	char q1[96];
+	size_t blen;
+	int rc;
+
+	if (c->resp_len == 0) {
+		char sent[80] = "";
+
+		if (c->req_off < o->req_len)
+			snprintf(sent, sizeof(sent), " after %zu of %zu request bytes",
+				 c->req_off, o->req_len);
+		if (c->timed_out)
+			snprintf(why, size, "no response within %d s (%zu of %zu request bytes sent)",
+				 cfg.timeout, c->req_off, o->req_len);
+		else if (c->send_err)
+			snprintf(why, size, "sending the request failed%s: %s",
+				 sent, strerror(c->send_err));
+		else if (c->recv_err)
+			snprintf(why, size, "no response%s: %s", sent,
+				 strerror(c->recv_err));
+		else
+			snprintf(why, size, "the server closed the connection%s without a response",
+				 sent);
+		return false;
+	}
+
+	rc = kw_http_parse(c->resp, c->resp_len, &r);
+	if (rc < 0) {
+		const char *line = c->resp, *end = c->resp + c->resp_len;
+		const char *nl;
+		int n;
+
+		for (n = 1; n < r.error_line; n++)
+			line = memchr(line, '\n', (size_t)(end - line)) + 1;
+		nl = memchr(line, '\n', (size_t)(end - line));
+		snprintf(why, size, "malformed response: %s (line %d: '%s')",
+			 r.error, r.error_line,
+			 quote(line, nl ? (size_t)(nl + 1 - line) :
+			       (size_t)(end - line), q1, sizeof(q1)));
+		return false;
+	}
+	if (rc > 0) {
+		if (c->timed_out)
+			snprintf(why, size, "the response head did not end within %d s (%zu bytes, no empty line yet)",
+				 cfg.timeout, c->resp_len);
+		else if (c->recv_err)
+			snprintf(why, size, "receiving failed after %zu bytes of the response head: %s",
+				 c->resp_len, strerror(c->recv_err));
+		else
+			snprintf(why, size, "the connection closed after %zu bytes, before the empty line that ends the response head",
+				 c->resp_len);
+		return false;
+	}
+
+	if (r.status != o->status) {
+		snprintf(why, size, "status %d, expected %d (status line '%s')",
+			 r.status, o->status,
+			 quote(r.status_line, r.status_line_len, q1,
+			       sizeof(q1)));
+		return false;
+	}
+	if (r.bare_lf) {
+		snprintf(why, size, "line %d of the response head ends in a bare LF; HTTP lines end in CRLF",
+			 r.bare_lf_line);
+		return false;
+	}
+
+	body = c->resp + r.body_off;
+	blen = c->resp_len - r.body_off;
+	if (!o->head && r.content_length >= 0 &&
+	    blen < (size_t)r.content_length && (c->timed_out || c->recv_err)) {
+		snprintf(why, size, "Content-Length is %ld but only %zu body bytes came (%s)",
+			 r.content_length, blen,
+			 c->timed_out ? "timed out" : strerror(c->recv_err));
+		return false;
+	}
+	if (c->timed_out) {
+		snprintf(why, size, "the server did not close the connection within %d s after the response",
+			 cfg.timeout);
+		return false;
+	}
+	if (c->recv_err == EFBIG) {
+		snprintf(why, size, "the response is larger than %lu bytes",
+			 MAX_RESPONSE);
+		return false;
+	}
+	if (o->head && blen) {
+		snprintf(why, size, "the response to HEAD has a %zu-byte body ('%s'); it must have none",
+			 blen, quote(body, blen, q1, sizeof(q1)));
+		return false;
+	}
+	if (!o->head && r.content_length >= 0 &&
+	    blen != (size_t)r.content_length) {
+		snprintf(why, size, "Content-Length is %ld but the body has %zu bytes",
+			 r.content_length, blen);
+		return false;
+	}
+	if (o->body) {
+		size_t want = strlen(o->body), i;
+		char q2[96];
+
+		for (i = 0; i < want && i < blen && body[i] == o->body[i]; i++)
+			;
+		if (i < want || i < blen) {
+			snprintf(why, size, "the body differs from the expected one at byte %zu: expected %s, got %s (%zu bytes expected, %zu came)",
+				 i, quote_or_end(o->body + i, want - i, q1,
+						 sizeof(q1)),
+				 quote_or_end(body + i, blen - i, q2,
+					      sizeof(q2)),
+				 want, blen);
+			return false;
+		}
+	}
+	*body_len = blen;
+	return true;
+}
+
+/* Refuse what would not make one clean request line. */
+static void check_token(int opt, const char *arg)
+{
+	const char *p;
+
+	if (*arg == '\0')
+		die("-%c must not be empty", opt);
+	for (p = arg; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			die("-%c '%s' has a blank or control character (use -R RAWFILE for such requests)",
+			    opt, arg);
+	}
+}
+
+static char *read_raw_request(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = xrealloc(NULL, MAX_RAW_REQUEST + 2);
+
+	if (!f)
+		die("cannot open %s: %s", path, strerror(errno));
+	*len = fread(buf, 1, MAX_RAW_REQUEST + 1, f);
+	if (ferror(f))
+		die("cannot read %s: %s", path, strerror(errno));
+	fclose(f);
+	if (*len == 0)
+		die("%s is empty", path);
+	if (*len > MAX_RAW_REQUEST)
+		die("%s is larger than %lu bytes", path, MAX_RAW_REQUEST);
+	buf[*len] = '\0';
+	return buf;
+}
+
+/* Fill @o from the options of the http subcommand, request included. */
+static void http_options(int argc, char **argv, struct http_opts *o)
+{
+	const char *method = NULL, *path = "/", *raw = NULL;
+	bool have_delay = false;
+	int minor = 0, opt;
+
+	while ((opt = next_opt(argc, argv,
+			       ":H:p:t:m:u:V:c:S:d:x:b:R:v")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'm':
+			check_token(opt, optarg);
+			method = optarg;
+			break;
+		case 'u':
+			check_token(opt, optarg);
+			path = optarg;
+			break;
+		case 'V':
+			if (strcmp(optarg, "1.0") && strcmp(optarg, "1.1"))
+				die("invalid -V '%s': expected 1.0 or 1.1",
+				    optarg);
+			minor = optarg[2] - '0';
+			break;
+		case 'c':
+			o->clients = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			break;
+		case 'S':
+			o->split = num_arg(opt, optarg, 1, MAX_RAW_REQUEST);
+			break;
+		case 'd':
+			o->delay = num_arg(opt, optarg, 0, 60000);
+			have_delay = true;
+			break;
+		case 'x':
+			o->status = (int)num_arg(opt, optarg, 100, 999);
+			break;
+		case 'b':
+			o->body = optarg;
+			break;
+		case 'R':
+			raw = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		}
+	}
+	no_operands(argc, argv);
+	if (have_delay && !o->split)
+		die("-d needs -S SPLIT");
+	if (o->split && !have_delay)
+		o->delay = 100;
+
+	if (raw) {
+		size_t line_len;
+
+		o->req = read_raw_request(raw, &o->req_len);
+		line_len = strcspn(o->req, "\n");
+		/* HEAD and HTTP/1.1 as the raw request line says */
+		o->head = method ? !strcmp(method, "HEAD") :
+			 !strncmp(o->req, "HEAD ", 5);
+		o->http11 = memmem(o->req, line_len, " HTTP/1.1", 9) != NULL;
+		o->what = xasprintf("%s", raw);
+	} else {
+		if (!method)
+			method = "GET";
+		o->req = xasprintf("%s %s HTTP/1.%d\r\nHost: %s\r\n\r\n",
+				   method, path, minor, cfg.host_str);
+		o->req_len = strlen(o->req);
+		o->head = !strcmp(method, "HEAD");
+		o->http11 = minor == 1;
+		o->what = xasprintf("%s %s HTTP/1.%d", method, path, minor);
+	}
+	if (!o->split)
+		o->split = o->req_len;
+}
+
+static int cmd_http(int argc, char **argv)
+{
+	struct http_opts o = { .status = 200, .clients = 1 };
+	char why[512], other[512];
+	struct http_client *cl;
+	int nfail = 0, first = -1;
+	size_t body_len = 0;
+	int *fds;
+	int i;
+
+	http_options(argc, argv, &o);
+
+	fds = xcalloc((size_t)o.clients, sizeof(*fds));
+	cl = xcalloc((size_t)o.clients, sizeof(*cl));
+	/* every client is connected before any sends */
+	connect_or_fail(fds, o.clients);
+	for (i = 0; i < o.clients; i++) {
+		cl[i].fd = fds[i];
+		if (o.split < o.req_len)
+			set_nodelay(fds[i]);
+	}
+	http_run(cl, &o);
+
+	for (i = 0; i < o.clients; i++) {
+		size_t blen = 0;
+
+		close(cl[i].fd);
+		if (http_check(&cl[i], &o, nfail ? other : why, sizeof(why),
+			       &blen)) {
+			if (i == 0)
+				body_len = blen;
+		} else if (!nfail++) {
+			first = i;
+		}
+	}
+	if (o.verbose && cl[0].resp_len) {
+		fwrite(cl[0].resp, 1, cl[0].resp_len, stdout);
+		/* keep the summary on a line of its own */
+		if (cl[0].resp[cl[0].resp_len - 1] != '\n')
+			putchar('\n');
+	}
+	if (nfail && o.clients == 1)
+		fail("%s", why);
+	if (nfail)
+		fail("client %d: %s [%d of %d clients failed]", first, why,
+		     nfail, o.clients);
+	printf("http: %d clients x %s -> %d ok, %zu-byte body\n", o.clients,
+	       o.what, o.status, body_len);
+
+	for (i = 0; i < o.clients; i++)
+		free(cl[i].resp);
+	free(cl);
+	free(fds);
+	free(o.req);
+	free(o.what);
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "echo", cmd_echo },
+	{ "hold", cmd_hold },
+	{ "abort", cmd_abort },
+	{ "refused", cmd_refused },
+	{ "sockets", cmd_sockets },
+	{ "listening", cmd_listening },
+	{ "http", cmd_http },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	/* a write to a closed connection must fail, not kill us */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2)
+		die("no subcommand given (see 'kwnet help')");
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			cmd_name = commands[i].name;
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	die("unknown subcommand '%s' (see 'kwnet help')", argv[1]);
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The grader's own tests: does it tell right from wrong?
+#
+#   tests/grader.sh STAGE KERNEL
+#
+# For the stage: the solution must score full marks; the unfilled stage must
+# name its blanks and score 0 without booting; every fixture in
+# tests/fixtures/STAGE/ must be graded as its "# expect:" lines say.
+# A fixture is either NAME.answers (the stage's blanks filled from it) or
+# NAME.sed (a sed script applied to the solution). Expectations:
+#   exit N               the grader's exit status
+#   status TEST S1|S2    the test's status in results.tsv is one of these
+#   output TEXT          the grader's output contains TEXT
+#   below-max            the total is below the maximum
+#   tests A B ...        grade only these tests (keeps slow fixtures short)
+# Prints TAP; exits 1 if anything failed.
+set -u
+. "$(dirname "$0")/../grading/lib.sh"
+
+stage_arg=$1
+kernel=$2
+stage=$(basename "$(stage_dir "$KWEB_ROOT/checker" "$stage_arg")")
+work=$KWEB_BUILD/selftest/$stage-$kernel
+rm -rf "$work"
+mkdir -p "$work"
+n=0
+failed=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $*"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	printf '#   %s\n' "$@"
+}
+
+# grade NAME SRC [TESTS]: run the grader; output in $work/NAME.out,
+# results in $work/NAME/.
+grade() {
+	local name=$1 src=$2 tests=${3:-} t0 t1
+	t0=$(now_ms)
+	KWEB_QUIET= KWEB_TESTS=$tests KWEB_OUT=$work/$name \
+		"$KWEB_ROOT/grading/grade.sh" "$stage" "$src" "$kernel" \
+		>"$work/$name.out" 2>&1
+	GRADE_RC=$?
+	t1=$(now_ms)
+	GRADE_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+	GRADE_TOTAL=$(sed -n 's/^Total: //p' "$work/$name.out" | tail -n 1)
+}
+
+status_of() {
+	awk -F'\t' -v t="$2" '$1 == t { print $2 }' "$work/$1/results.tsv" 2>/dev/null
+}
+
+# 1. The reference solution scores full marks.
+grade solution solutions
+max=${GRADE_TOTAL#*/}
+if [ "$GRADE_RC" -eq 0 ] && [ -n "$max" ] && [ "$GRADE_TOTAL" = "$max/$max" ]; then
+	ok "$stage/$kernel: the solution scores $GRADE_TOTAL (${GRADE_SECS}s)"
+else
+	not_ok "$stage/$kernel: the solution scores ${GRADE_TOTAL:-nothing} (exit $GRADE_RC)" \
+		"$(grep -vE '^  PASS' "$work/solution.out" | tail -n 20)"
+fi
+
+# 2. The unfilled stage names every blank, scores 0 and boots nothing.
+grade unfilled stages
+want=$("$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$stage" | cut -d' ' -f1)
+missing=
+for b in $want; do
+	grep -qE "blank $b at stages/$stage/[a-z0-9_]+\.c:[0-9]+ is not filled in" \
+		"$work/unfilled.out" || missing="$missing $b"
+done
+if [ "$GRADE_RC" -eq 1 ] && [ "$GRADE_TOTAL" = "0/$max" ] && [ -z "$missing" ] &&
+	! ls "$work/unfilled"/console-*.log >/dev/null 2>&1; then
+	ok "$stage/$kernel: the unfilled stage names its blanks ($(echo $want)) and scores 0"
+else
+	not_ok "$stage/$kernel: unfilled stage: exit $GRADE_RC, total ${GRADE_TOTAL:-none}, blanks not named:${missing:- none}" \
+		"$(tail -n 20 "$work/unfilled.out")"
+fi
+
+# 3. Each fixture is graded as it expects.
+for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixtures/"$stage"/*.sed; do
+	[ -f "$fx" ] || continue
+	name=$(basename "$fx")
+	name=${name%.*}
+	sub=$work/src-$name
+	case $fx in
+	*.answers)
+		"$KWEB_ROOT/grading/answers.sh" fill "$KWEB_ROOT/stages/$stage" "$fx" "$sub" ||
+			{ not_ok "$stage/$kernel: fixture $name cannot be applied"; continue; }
+		;;
+	*.sed)
+		mkdir -p "$sub"
+		cp -r "$KWEB_ROOT/solutions/$stage"/. "$sub/"
+		for f in "$sub"/*.c; do
+			sed -i -e 's|/\*[{}]\*/||g' -f "$fx" "$f"
+		done
+		if cmp -s <(sed 's|/\*[{}]\*/||g' "$KWEB_ROOT/solutions/$stage"/*.c) <(cat "$sub"/*.c); then
+			not_ok "$stage/$kernel: fixture $name changes nothing in the solution"
+			continue
+		fi
+		;;
+	esac
+	tests=$(sed -n 's/^# expect: tests //p' "$fx")
+	grade "$name" "$sub" "$tests"
+	problems=()
+	while read -r kind arg rest; do
+		case $kind in
+		exit)
+			[ "$GRADE_RC" = "$arg" ] || problems+=("exit $GRADE_RC, expected $arg")
+			;;
+		status)
+			got=$(status_of "$name" "$arg")
+			case "|$rest|" in
+			*"|$got|"*) ;;
+			*) problems+=("test $arg is '${got:-missing}', expected $rest") ;;
+			esac
+			[ -n "$got" ] || problems+=("test $arg has no result")
+			;;
+		output)
+			grep -qF -- "$arg${rest:+ $rest}" "$work/$name.out" ||
+				problems+=("output lacks '$arg${rest:+ $rest}'")
+			;;
+		below-max)
+			got=${GRADE_TOTAL%/*}
+			[ -n "$got" ] && [ "$got" -lt "${GRADE_TOTAL#*/}" ] ||
+				problems+=("total ${GRADE_TOTAL:-none} is not below the maximum")
+			;;
+		tests) ;;
+		*) problems+=("unknown expectation '$kind'") ;;
+		esac
+	done < <(sed -n 's/^# expect: //p' "$fx")
+	if [ ${#problems[@]} -eq 0 ]; then
+		ok "$stage/$kernel: fixture $name graded as expected: $GRADE_TOTAL (${GRADE_SECS}s)"
+	else
+		not_ok "$stage/$kernel: fixture $name: ${problems[0]}" "${problems[@]}" \
+			"$(tail -n 20 "$work/$name.out")"
+	fi
+done
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

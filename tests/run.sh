@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The kit's own tests (`make test`, called by CI).
+#
+#   tests/run.sh               everything
+#   KWEB_SELFTEST_STAGES="1"   only these stages in the guest
+#   KWEB_SELFTEST_KERNELS="6.12 6.1"
+#
+# 1. user-space unit tests (CMocka);
+# 2. stages/ is exactly what solutions/ generates;
+# 3. per stage and kernel, the grader run against the solution, the unfilled
+#    stage and wrong answers (tests/grader.sh).
+# Ends with "N passed, N failed".
+set -eu
+. "$(dirname "$0")/../grading/lib.sh"
+cd "$KWEB_ROOT"
+
+"$KWEB_ROOT/grading/deps.sh" test
+
+passed=0
+failed=0
+failures=()
+t_start=$(date +%s)
+
+# part NAME CMD...: run one part, count its result by its exit status.
+part() {
+	local name=$1 t0 rc
+	shift
+	echo "=== $name"
+	t0=$(date +%s)
+	set +e
+	"$@"
+	rc=$?
+	set -e
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "=== $name: ok ($(( $(date +%s) - t0 ))s)"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "=== $name: FAILED ($(( $(date +%s) - t0 ))s)"
+	fi
+}
+
+part "unit tests (cmocka)" make -s -C tests/unit
+part "static checks (shell)" tests/static.sh
+part "stages/ in sync with solutions/" grading/stages.sh check
+
+stages=${KWEB_SELFTEST_STAGES:-$(cd checker && ls -d [0-9][0-9]-* | sed 's/-.*//' | tr '\n' ' ')}
+kernels=${KWEB_SELFTEST_KERNELS:-$KWEB_DEFAULT_KERNEL}
+for k in $kernels; do
+	for s in $stages; do
+		part "grader on stage $s, Linux $k" tests/grader.sh "$s" "$k"
+	done
+done
+
+echo
+echo "kit tests took $(( $(date +%s) - t_start ))s"
+for f in ${failures[@]+"${failures[@]}"}; do
+	echo "failed: $f"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
