@@ -13,6 +13,8 @@
 #   output TEXT          the grader's output contains TEXT
 #   below-max            the total is below the maximum
 #   tests A B ...        grade only these tests (keeps slow fixtures short)
+# KWEB_FIXTURES="a b" runs only those fixtures (after the solution and the
+# unfilled stage).
 # Prints TAP; exits 1 if anything failed.
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
@@ -88,6 +90,9 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 	[ -f "$fx" ] || continue
 	name=$(basename "$fx")
 	name=${name%.*}
+	if [ -n "${KWEB_FIXTURES:-}" ]; then
+		case " $KWEB_FIXTURES " in *" $name "*) ;; *) continue ;; esac
+	fi
 	sub=$work/src-$name
 	case $fx in
 	*.answers)
