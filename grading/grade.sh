@@ -62,8 +62,8 @@ while read -r name points timeout vis desc; do
 	if [ -n "${KWEB_TESTS:-}" ]; then
 		case " $KWEB_TESTS " in *" $name "*) ;; *) continue ;; esac
 	fi
-	[ -f "$check_dir/tests/$name.sh" ] ||
-		die "rubric of $stage names test '$name' but $check_dir/tests/$name.sh is missing"
+	[ -f "$check_dir/tests/$name.sh" ] || [ -f "$KWEB_ROOT/checker/common/tests/$name.sh" ] ||
+		die "rubric of $stage names test '$name', which is neither in $check_dir/tests nor in checker/common/tests"
 	T_NAME+=("$name")
 	T_POINTS[$name]=$points
 	T_TIMEOUT[$name]=$timeout
@@ -184,7 +184,11 @@ ov=$out/overlay
 mkdir -p "$ov/kweb/lib" "$ov/kweb/tests" "$ov/kweb/run" "$ov/kweb/module"
 install -m 755 "$KWEB_ROOT/grading/guest/init" "$ov/init"
 cp "$KWEB_ROOT/grading/guest/runtests" "$KWEB_ROOT/checker/lib/kwtest.sh" "$ov/kweb/lib/"
-cp "$check_dir"/tests/*.sh "$ov/kweb/tests/"
+# Tests shared by several stages first; a stage's own test of the same
+# name wins.
+cp "$KWEB_ROOT"/checker/common/tests/*.sh "$ov/kweb/tests/"
+cp "$check_dir"/tests/*.sh "$ov/kweb/tests/" 2>/dev/null || true
+cp "$check_dir/stage.conf" "$ov/kweb/run/stage.conf"
 cp "$bdir/$MODULE.ko" "$ov/kweb/module/"
 echo "$MODULE" >"$ov/kweb/run/module"
 

@@ -7,6 +7,10 @@
 # KW_SCALE (timeout multiplier), KW_BIN (the kit's test programs).
 
 KW_PORT=${KW_PORT:-9999}
+# The stage's stage.conf (MODULE, SOURCES, CONTROL) is in the guest too.
+CONTROL=
+[ ! -f /kweb/run/stage.conf ] || . /kweb/run/stage.conf
+KW_STATUS=/sys/kernel/webserver/net/data/status
 
 kw_fail() {
 	echo "FAIL: $*"
@@ -38,6 +42,34 @@ kw_load() {
 	out=$(insmod "$KW_KO" "$@" 2>&1) ||
 		kw_fail "insmod $KW_MODULE.ko $* failed: $out"
 	kw_note "loaded $KW_MODULE $*"
+}
+
+# kw_start [param=value...]: load the module and start its server (for a
+# stage with CONTROL=sysfs, by writing 1 to its status file), then wait
+# until the port (9999, or port=N) listens.
+kw_start() {
+	p=9999
+	for a in "$@"; do
+		case $a in port=*) p=${a#port=} ;; esac
+	done
+	kw_load "$@"
+	[ "$CONTROL" != sysfs ] || kw_set_status 1
+	kw_wait_listen "$p"
+}
+
+# kw_set_status VALUE [FILE]: write VALUE to the status file; must succeed.
+kw_set_status() {
+	f=${2:-$KW_STATUS}
+	[ -f "$f" ] || kw_fail "$f does not exist"
+	err=$( (printf '%s\n' "$1" >"$f") 2>&1) ||
+		kw_fail "writing $1 to $f failed: $err"
+}
+
+# kw_get_status [FILE]: print the status file's content.
+kw_get_status() {
+	f=${1:-$KW_STATUS}
+	[ -f "$f" ] || kw_fail "$f does not exist"
+	cat "$f"
 }
 
 # kw_load_rejected ERRNO_TEXT [param=value...]: insmod must fail with it.
@@ -117,6 +149,17 @@ kw_run() {
 		echo "$out"
 		kw_fail "$what"
 	fi
+}
+
+# kw_kthreads: the names of the kernel threads (children of kthreadd) that
+# are not shared workqueue workers, one a line, sorted.
+kw_kthreads() {
+	for f in /proc/[0-9]*/stat; do
+		read -r _ comm _ ppid _ <"$f" 2>/dev/null || continue
+		[ "$ppid" = 2 ] || continue
+		case $comm in "(kworker/"*) continue ;; esac
+		echo "$comm"
+	done | sort -u
 }
 
 # kw_taint_ok: no oops, warning or soft lockup since boot.
