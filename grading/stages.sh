@@ -10,6 +10,10 @@
 # In a solution, a blank is marked inline as /*{*/expression/*}*/; the code
 # stays a valid, buildable module. In the stage, each marked expression is
 # replaced by the next token: AAAA, BBBB, ... in order of appearance.
+#
+# solutions/NN-name/variants (instructor only) lists other expressions
+# accepted for a blank, as "TOKEN = expression" lines, each with a comment
+# saying why it is equivalent there. It is never copied into stages/.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -52,6 +56,7 @@ generate_one() {
 		rel=$(basename "$f")
 		case $rel in
 		*.ko|*.o|*.mod|*.mod.c|*.order|*.symvers) continue ;;
+		variants) continue ;;	# instructor only
 		esac
 		case $rel in
 		*.c|*.h) blank_awk stage "$f" >"$dst/$rel" ;;
@@ -62,6 +67,9 @@ generate_one() {
 
 generate() {
 	local out=${1:-$KWEB_ROOT/stages} sol
+	# The student kit has stages/ but no solutions/ to make them from.
+	compgen -G "$KWEB_ROOT/solutions/[0-9][0-9]-*/" >/dev/null ||
+		die "no solutions/ here to generate stages/ from (the student kit ships stages/ ready-made)"
 	mkdir -p "$out"
 	for sol in "$KWEB_ROOT"/solutions/[0-9][0-9]-*/; do
 		sol=${sol%/}
