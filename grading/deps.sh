@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host prerequisites: check, and install what is missing.
 #
-#   grading/deps.sh [grade|test]
+#   grading/deps.sh [grade|test|handouts]
 #
 # As root, missing Debian packages are installed with apt-get; otherwise the
 # one exact command to run is printed and the script fails.
@@ -24,11 +24,24 @@ dpkg-deb dpkg
 /usr/share/doc/libelf1 libelf1
 /usr/share/doc/libssl3 libssl3
 "
-# And what the kit's own tests need besides.
+# What building the handouts needs (make handouts, make dist): pandoc,
+# weasyprint as its PDF engine, fonts (Latin, Traditional Chinese, and a
+# monospace one for code), graphviz for the figures, pdftotext to check PDFs.
+HANDOUT_DEPS="
+pandoc pandoc
+weasyprint weasyprint
+python3 python3
+dot graphviz
+pdftotext poppler-utils
+/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc fonts-noto-cjk
+/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf fonts-dejavu-core
+/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf fonts-liberation2
+"
+# And what the kit's own tests need besides (they build the handouts too).
 TEST_DEPS="
 /usr/include/cmocka.h libcmocka-dev
 pkg-config pkg-config
-"
+$HANDOUT_DEPS"
 
 have() {
 	case $1 in
@@ -39,7 +52,10 @@ have() {
 
 missing_packages() {
 	local what=$1 list=$GRADE_DEPS
-	[ "$what" != test ] || list="$GRADE_DEPS$TEST_DEPS"
+	case $what in
+	test) list="$GRADE_DEPS$TEST_DEPS" ;;
+	handouts) list=$HANDOUT_DEPS ;;
+	esac
 	printf '%s\n' "$list" | while read -r thing pkg; do
 		[ -n "$thing" ] || continue
 		if [ "$thing" = /bin/busybox ]; then
@@ -53,6 +69,10 @@ missing_packages() {
 }
 
 what=${1:-grade}
+case $what in
+grade|test|handouts) ;;
+*) die "usage: grading/deps.sh [grade|test|handouts]" ;;
+esac
 pkgs=$(missing_packages "$what")
 [ -n "$pkgs" ] || exit 0
 
