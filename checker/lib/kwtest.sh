@@ -61,7 +61,7 @@ kw_start() {
 kw_set_status() {
 	f=${2:-$KW_STATUS}
 	[ -f "$f" ] || kw_fail "$f does not exist"
-	err=$( (printf '%s\n' "$1" >"$f") 2>&1) ||
+	err=$( (echo "$1" >"$f") 2>&1) ||
 		kw_fail "writing $1 to $f failed: $err"
 }
 
@@ -70,6 +70,62 @@ kw_get_status() {
 	f=${1:-$KW_STATUS}
 	[ -f "$f" ] || kw_fail "$f does not exist"
 	cat "$f"
+}
+
+# kw_status_rejected VALUE [FILE]: writing VALUE must fail with EINVAL.
+# (The shell's echo builtin reports the write error; its printf does not.)
+kw_status_rejected() {
+	f=${2:-$KW_STATUS}
+	if err=$( (echo "$1" >"$f") 2>&1); then
+		kw_fail "writing '$(printf '%.20s' "$1")' to $f succeeded; it must fail with EINVAL"
+	fi
+	case $err in
+	*"Invalid argument"*) ;;
+	*) kw_fail "writing '$(printf '%.20s' "$1")' to $f failed with '$err', expected 'Invalid argument'" ;;
+	esac
+}
+
+# kw_listeners PORT: how many sockets listen on PORT.
+kw_listeners() {
+	kwnet sockets -p "$1" 2>/dev/null | grep -c ' LISTEN$'
+}
+
+# Network namespaces for the tests. kw_netns_new NAME starts a process
+# in a new network namespace (lo up) that keeps it alive, and mounts that
+# namespace's view of sysfs at /mnt/NAME; kw_in_ns NAME CMD... runs CMD in
+# it; kw_netns_del NAME lets it die (a sysfs mount holds a reference to its
+# namespace, so it is unmounted first).
+kw_netns_new() {
+	mkdir -p "/mnt/$1"
+	unshare -n sh -c 'ip link set lo up; exec sleep 3600' &
+	echo $! >"/tmp/ns.$1"
+	n=0
+	until [ "$(readlink "/proc/$!/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] &&
+		nsenter -t "$(cat "/tmp/ns.$1")" -n ip link show lo 2>/dev/null | grep -q UP; do
+		[ $n -lt 50 ] || kw_fail "could not create network namespace $1"
+		sleep 0.1
+		n=$((n + 1))
+	done
+	nsenter -t "$(cat "/tmp/ns.$1")" -n mount -t sysfs sysfs "/mnt/$1" ||
+		kw_fail "cannot mount sysfs for namespace $1"
+}
+
+kw_in_ns() {
+	ns=$1
+	shift
+	nsenter -t "$(cat "/tmp/ns.$ns")" -n "$@"
+}
+
+kw_netns_del() {
+	umount "/mnt/$1" 2>/dev/null
+	kill "$(cat "/tmp/ns.$1")" 2>/dev/null
+	wait "$(cat "/tmp/ns.$1")" 2>/dev/null
+	rm -f "/tmp/ns.$1"
+}
+
+# kw_ns_status NAME: the status file of namespace NAME's sysfs view.
+kw_ns_status() {
+	echo "/mnt/$1/kernel/webserver/net/data/status"
 }
 
 # kw_load_rejected ERRNO_TEXT [param=value...]: insmod must fail with it.

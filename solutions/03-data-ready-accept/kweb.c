@@ -371,9 +371,9 @@ static void kweb_data_ready(struct sock *sk)
 
 	/*
 	 * Only a listener has connections to accept. The listener's clones
-	 * call this too until kweb_serve() resets them, and a listener that
-	 * is closing calls it with sk_callback_lock already held: test the
-	 * state before taking the lock.
+	 * call this too, for data of their own, until kweb_serve() resets
+	 * them: test the state before taking the lock, as nvmet-tcp does, so
+	 * that such calls never touch the lock or sk_user_data.
 	 */
 	if (sk->sk_state != TCP_LISTEN)
 		return;
@@ -451,8 +451,10 @@ err_out:
 
 /*
  * The order matters: once the callback is restored nothing queues the
- * accept work; once that is cancelled nothing uses the listener or adds
- * clients, so the clients can be finished and the listener released.
+ * accept work; once that is cancelled (and waited for) nothing uses the
+ * listener or adds clients, so the listener can be released and then the
+ * clients finished. Releasing the listener while the accept work may still
+ * run would be a use-after-free.
  */
 static void kweb_stop(struct kweb_server *srv)
 {
@@ -466,13 +468,17 @@ static void kweb_stop(struct kweb_server *srv)
 
 	cancel_work_sync(&srv->accept_work);
 
-	/* No new client can appear now: stop and free every one left. */
-	list_for_each_entry_safe(client, tmp, &srv->clients, list)
-		kweb_release(client);
-
+	/*
+	 * Nothing can queue the accept work now, so the listener can go:
+	 * connections still waiting in its backlog are reset.
+	 */
 	kernel_sock_shutdown(srv->listen_sock, SHUT_RDWR);
 	sock_release(srv->listen_sock);
 	srv->listen_sock = NULL;
+
+	/* No new client can appear either: stop and free every one left. */
+	list_for_each_entry_safe(client, tmp, &srv->clients, list)
+		kweb_release(client);
 	pr_info("HTTP server stopped\n");
 }
 
@@ -519,4 +525,4 @@ module_exit(kweb_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kweb-lab");
-MODULE_DESCRIPTION("kweb-lab stage 3: HTTP server accepting from sk_data_ready");
+MODULE_DESCRIPTION("kweb-lab stage 3: HTTP server in work items");

@@ -1,0 +1,25 @@
+# 200 start/stop toggles while clients keep sending requests: requests may
+# be refused while the server is stopped, but the kernel must stay healthy
+# and the server must serve at the end.
+. "$KW_LIB"
+kw_load
+kw_set_status 1
+kw_wait_listen 9999
+i=0
+while [ $i -lt 3 ]; do
+	(while :; do kwnet http -c 5 -t 5 >/dev/null 2>&1; done) &
+	i=$((i + 1))
+done
+i=0
+while [ $i -lt 100 ]; do
+	kw_set_status 0
+	kw_set_status 1
+	i=$((i + 1))
+done
+kill $(jobs -p) 2>/dev/null
+wait 2>/dev/null
+kw_taint_ok
+[ "$(kw_get_status)" = 1 ] || kw_fail "status is not 1 after the toggles"
+kw_run "the server does not serve after 200 toggles" kwnet http -c 10
+kw_unload 5
+kw_no_sockets 9999
