@@ -29,8 +29,8 @@
 
 #include "compat.h"
 
-#define KECHO_BACKLOG	128
-#define KECHO_BUF_SIZE	4096
+#define KWEB_BACKLOG	128
+#define KWEB_BUF_SIZE	4096
 
 static char *host = "0.0.0.0";
 module_param(host, charp, 0444);
@@ -41,7 +41,7 @@ module_param(port, int, 0444);
 MODULE_PARM_DESC(port, "TCP port to listen on (default 9999)");
 
 /* One connected client and the thread that serves it. */
-struct kecho_client {
+struct kweb_client {
 	struct socket *sock;
 	struct task_struct *thread;
 	bool done;			/* the thread has finished serving */
@@ -59,7 +59,7 @@ static struct task_struct *accept_thread;
 static LIST_HEAD(clients);
 
 /* Send all of buf, or fail. */
-static int kecho_send_all(struct socket *sock, const char *buf, size_t len)
+static int kweb_send_all(struct socket *sock, const char *buf, size_t len)
 {
 	while (len > 0) {
 		struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
@@ -74,41 +74,41 @@ static int kecho_send_all(struct socket *sock, const char *buf, size_t len)
 	return 0;
 }
 
-static int kecho_client_thread(void *data)
+static int kweb_client_thread(void *data)
 {
-	struct kecho_client *client = data;
+	struct kweb_client *client = data;
 	char *buf;
 
-	buf = kmalloc(KECHO_BUF_SIZE, GFP_KERNEL);
+	buf = kmalloc(KWEB_BUF_SIZE, GFP_KERNEL);
 	if (!buf)
 		goto out;
 
 	while (!kthread_should_stop()) {
 		struct msghdr msg = { };
-		struct kvec vec = { .iov_base = buf, .iov_len = KECHO_BUF_SIZE };
+		struct kvec vec = { .iov_base = buf, .iov_len = KWEB_BUF_SIZE };
 		int len;
 
 		/* Returns 0 when the client closes or the socket is shut down. */
-		len = /*{*/kernel_recvmsg(client->sock, &msg, &vec, 1, KECHO_BUF_SIZE, 0)/*}*/;
+		len = /*{*/kernel_recvmsg(client->sock, &msg, &vec, 1, KWEB_BUF_SIZE, 0)/*}*/;
 		if (len <= 0)
 			break;
-		if (kecho_send_all(client->sock, buf, len))
+		if (kweb_send_all(client->sock, buf, len))
 			break;
 	}
 	kfree(buf);
 out:
 	kernel_sock_shutdown(client->sock, SHUT_RDWR);
-	/* Pairs with READ_ONCE() in kecho_reap(). */
+	/* Pairs with READ_ONCE() in kweb_reap(). */
 	WRITE_ONCE(client->done, true);
 	return 0;
 }
 
 /*
  * Stop one client's thread and free what it used. kthread_stop() waits until
- * the thread function has returned; the reference taken in kecho_serve()
+ * the thread function has returned; the reference taken in kweb_serve()
  * keeps the task valid even if the thread finished long ago.
  */
-static void kecho_release(struct kecho_client *client)
+static void kweb_release(struct kweb_client *client)
 {
 	list_del(&client->list);
 	kernel_sock_shutdown(client->sock, SHUT_RDWR);
@@ -119,25 +119,25 @@ static void kecho_release(struct kecho_client *client)
 }
 
 /* Free the clients whose threads have finished on their own. */
-static void kecho_reap(void)
+static void kweb_reap(void)
 {
-	struct kecho_client *client, *tmp;
+	struct kweb_client *client, *tmp;
 
 	list_for_each_entry_safe(client, tmp, &clients, list)
 		if (READ_ONCE(client->done))
-			kecho_release(client);
+			kweb_release(client);
 }
 
 /* Start a thread for a newly accepted client; consumes sock on failure. */
-static void kecho_serve(struct socket *sock)
+static void kweb_serve(struct socket *sock)
 {
-	struct kecho_client *client;
+	struct kweb_client *client;
 
 	client = kzalloc(sizeof(*client), GFP_KERNEL);
 	if (!client)
 		goto err_release;
 	client->sock = sock;
-	client->thread = kthread_create(kecho_client_thread, client,
+	client->thread = kthread_create(kweb_client_thread, client,
 					"kecho/client");
 	if (IS_ERR(client->thread)) {
 		pr_warn("cannot start a client thread: %ld\n",
@@ -155,7 +155,7 @@ err_release:
 	sock_release(sock);
 }
 
-static int kecho_accept_thread(void *data)
+static int kweb_accept_thread(void *data)
 {
 	while (/*{*/!kthread_should_stop()/*}*/) {
 		struct socket *sock;
@@ -179,13 +179,13 @@ static int kecho_accept_thread(void *data)
 				pr_warn_ratelimited("accept failed: %d\n", err);
 			continue;
 		}
-		kecho_reap();
-		kecho_serve(sock);
+		kweb_reap();
+		kweb_serve(sock);
 	}
 	return 0;
 }
 
-static int kecho_listen(struct socket **res, __be32 addr, u16 port)
+static int kweb_listen(struct socket **res, __be32 addr, u16 port)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -203,7 +203,7 @@ static int kecho_listen(struct socket **res, __be32 addr, u16 port)
 	err = kernel_bind(sock, KWEB_SOCKADDR(&sin), sizeof(sin));
 	if (err < 0)
 		goto err_release;
-	err = kernel_listen(sock, KECHO_BACKLOG);
+	err = kernel_listen(sock, KWEB_BACKLOG);
 	if (err < 0)
 		goto err_release;
 	*res = sock;
@@ -214,7 +214,7 @@ err_release:
 	return err;
 }
 
-static int __init kecho_init(void)
+static int __init kweb_init(void)
 {
 	__be32 addr;
 	int err;
@@ -228,13 +228,13 @@ static int __init kecho_init(void)
 		return -EINVAL;
 	}
 
-	err = kecho_listen(&listen_sock, addr, port);
+	err = kweb_listen(&listen_sock, addr, port);
 	if (err < 0) {
 		pr_err("cannot listen on %s:%d: %d\n", host, port, err);
 		return err;
 	}
 
-	accept_thread = /*{*/kthread_run(kecho_accept_thread, NULL, "kecho")/*}*/;
+	accept_thread = /*{*/kthread_run(kweb_accept_thread, NULL, "kecho")/*}*/;
 	if (IS_ERR(accept_thread)) {
 		err = PTR_ERR(accept_thread);
 		pr_err("cannot start the accept thread: %d\n", err);
@@ -246,9 +246,9 @@ static int __init kecho_init(void)
 	return 0;
 }
 
-static void __exit kecho_exit(void)
+static void __exit kweb_exit(void)
 {
-	struct kecho_client *client, *tmp;
+	struct kweb_client *client, *tmp;
 
 	/* Wake the accept thread out of kernel_accept(), then stop it. */
 	/*{*/kernel_sock_shutdown(listen_sock, SHUT_RDWR)/*}*/;
@@ -256,14 +256,14 @@ static void __exit kecho_exit(void)
 
 	/* No new client can appear now: stop and free every one left. */
 	list_for_each_entry_safe(client, tmp, &clients, list)
-		kecho_release(client);
+		kweb_release(client);
 
 	sock_release(listen_sock);
 	pr_info("echo server stopped\n");
 }
 
-module_init(kecho_init);
-module_exit(kecho_exit);
+module_init(kweb_init);
+module_exit(kweb_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kweb-lab");
