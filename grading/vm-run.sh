@@ -75,9 +75,8 @@ cat >"$ov/kweb/run/motd" <<EOF
 
 kweb-lab guest: Linux $(cat "$kdir/release") ($accel). Nothing here touches your machine.
   insmod /kweb/module/$MODULE.ko [host=0.0.0.0] [port=9999]
-  curl -i http://127.0.0.1:9999/   nc 127.0.0.1 9999   dmesg   rmmod $MODULE
-  The stage's tests are in /kweb/tests (run one: KW_LIB=/kweb/lib/kwtest.sh
-  KW_KO=/kweb/module/$MODULE.ko KW_MODULE=$MODULE sh /kweb/tests/NAME.sh).
+  curl -i http://127.0.0.1:9999/   nc.openbsd 127.0.0.1 9999   dmesg   rmmod $MODULE
+  The stage's tests are in /kweb/tests: run one with sh /kweb/tests/NAME.sh
   Leave with 'exit' (or Ctrl-A X).
 
 EOF
