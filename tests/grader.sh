@@ -69,6 +69,14 @@ else
 		"$(grep -vE '^  PASS' "$work/solution.out" | tail -n 20)"
 fi
 
+# 1b. ... and builds with no warning at W=1.
+if [ -s "$work/solution/build.txt" ]; then
+	not_ok "$stage/$kernel: the solution builds with warnings at W=1" \
+		"$(cat "$work/solution/build.txt")"
+else
+	ok "$stage/$kernel: the solution builds with no warning at W=1"
+fi
+
 # 2. The unfilled stage names every blank, scores 0 and boots nothing.
 grade unfilled stages
 want=$("$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$stage" | cut -d' ' -f1)
