@@ -23,6 +23,10 @@ apt-get apt
 dpkg-deb dpkg
 /usr/share/doc/libelf1 libelf1
 /usr/share/doc/libssl3 libssl3
+jq jq
+sparse sparse
+xz xz-utils
+/usr/share/doc/perl perl
 "
 # What building the handouts needs (make handouts, make dist): pandoc,
 # weasyprint as its PDF engine, fonts (Latin, Traditional Chinese, and a
@@ -41,6 +45,7 @@ pdftotext poppler-utils
 TEST_DEPS="
 /usr/include/cmocka.h libcmocka-dev
 pkg-config pkg-config
+xmllint libxml2-utils
 $HANDOUT_DEPS"
 
 have() {

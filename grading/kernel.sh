@@ -119,6 +119,11 @@ fetch_series() {
 	msg "kernel $series ready: $abi"
 }
 
+# Sourced by another script (for apt_opts and apt_update): stop here.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+	return 0
+fi
+
 print_dir=
 if [ "${1:-}" = --print-dir ]; then
 	print_dir=1
