@@ -4,6 +4,7 @@
 #   grading/stages.sh generate [OUTROOT]   write OUTROOT/NN-name (default stages/)
 #   grading/stages.sh check                fail if stages/ differs from what
 #                                          generate would write
+#   grading/stages.sh one SOLDIR OUTDIR    write the stage of one solution
 #   grading/stages.sh answers STAGEDIR     print the blanks' answers
 #                                          ("AAAA = expr" lines) of a solution
 #
@@ -92,12 +93,15 @@ check)
 			die "stages/$(basename "$d") differs from what solutions/ generates: run 'make stages'"
 	done
 	;;
+one)
+	generate_one "${2:?solution folder}" "${3:?output folder}"
+	;;
 answers)
 	for f in "${2:?stage folder}"/*.c; do
 		blank_awk answers "$f"
 	done
 	;;
 *)
-	die "usage: stages.sh generate [OUTROOT] | check | answers SOLUTIONDIR"
+	die "usage: stages.sh generate [OUTROOT] | check | one SOLUTIONDIR OUTDIR | answers SOLUTIONDIR"
 	;;
 esac

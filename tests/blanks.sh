@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Tests of the static blank checker (checker/kwblank) on the kit's own
+# stages: no guest. Prints TAP.
+#
+# For every stage with a solution: its blanks.rules names the stage's
+# blanks; the solution's answers, each accepted variant in
+# solutions/NN/variants, and the solution file itself (a filled-in file)
+# draw no finding. Then wrong and badly written answers draw the findings
+# they should (stage 5's quiz rules among them), and a filled-in file with
+# other lines changed is told apart from one with only the blanks filled.
+set -u
+. "$(dirname "$0")/../grading/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+check() {
+	local what=$1
+	shift
+	n=$((n + 1))
+	if "$@" >"$tmp/check.log" 2>&1; then
+		echo "ok $n - $what"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $what"
+		sed 's/^/#   /' "$tmp/check.log"
+	fi
+}
+
+make -s -C "$KWEB_ROOT/checker/kwblank" OUT="$KWEB_BUILD/host-bin" ||
+	die "building checker/kwblank failed"
+kwblank=$KWEB_BUILD/host-bin/kwblank
+
+# blank_check STAGE ARGS...: kwblank check on the stage as generated from
+# its solution, with its rules; findings on stdout.
+blank_check() {
+	local s=$1 f
+	local -a a=(--stage "$tmp/pristine/$s" --rules "$KWEB_ROOT/checker/$s/blanks.rules")
+	shift
+	for f in $(. "$KWEB_ROOT/checker/$s/stage.conf"; echo "$SOURCES"); do
+		a+=(--file "$f")
+	done
+	"$kwblank" check "${a[@]}" "$@"
+}
+
+# expect STAGE ANSWERS-TEXT RC PATTERN...: the answers draw exit status RC
+# and a finding matching each PATTERN.
+expect() {
+	local s=$1 text=$2 want=$3 rc=0 p
+	shift 3
+	printf '%s\n' "$text" >"$tmp/ans.txt"
+	blank_check "$s" --answers "$tmp/ans.txt" --shown ans.txt >"$tmp/out" || rc=$?
+	cat "$tmp/out"
+	[ "$rc" = "$want" ] || { echo "exit $rc, expected $want"; return 1; }
+	for p in "$@"; do
+		grep -qE -- "$p" "$tmp/out" || { echo "no finding matches '$p'"; return 1; }
+	done
+}
+
+# no_finding CMD...: the command succeeds and prints nothing.
+no_finding() {
+	local out
+	out=$("$@") || { printf '%s\n' "$out"; return 1; }
+	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+}
+
+# with STAGE BLANK EXPR: the solution's answers with one blank replaced.
+with() {
+	"$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$1" |
+		awk -v b="$2" -v e="$3" '$1 == b { print b " = " e; next } { print }'
+}
+
+for sol in "$KWEB_ROOT"/solutions/[0-9][0-9]-*; do
+	s=$(basename "$sol")
+	[ -f "$KWEB_ROOT/checker/$s/stage.conf" ] || continue
+	"$KWEB_ROOT/grading/stages.sh" one "$sol" "$tmp/pristine/$s"
+	check "$s: blanks.rules exists and names the stage's blanks" \
+		test -f "$KWEB_ROOT/checker/$s/blanks.rules"
+	"$KWEB_ROOT/grading/stages.sh" answers "$sol" >"$tmp/$s.ans"
+	check "$s: the solution's answers draw no finding" \
+		expect "$s" "$(cat "$tmp/$s.ans")" 0
+	check "$s: the solution file, filled in, draws no finding" \
+		no_finding blank_check "$s" --submission "$sol" --shown "solutions/$s"
+	if [ -f "$sol/variants" ]; then
+		while IFS= read -r line; do
+			b=${line%% *}
+			e=$(printf '%s' "${line#*=}" | sed 's/^ *//')
+			check "$s: accepted variant $b = $e draws no finding" \
+				expect "$s" "$(with "$s" "$b" "$e")" 0
+		done < <(grep -E '^[A-Z]{4} = ' "$sol/variants")
+	fi
+done
+
+# --- findings on wrong or badly written answers (stage 1) ---------------------------
+s=01-kthread-echo
+check "style: spacing is flagged with the canonical form" \
+	expect $s "$(with $s CCCC 'kernel_accept(listen_sock,&sock,0)')" 1 \
+	'ans.txt:3: CCCC: style: kernel style: write kernel_accept\(listen_sock, &sock, 0\)'
+check "minimal: redundant parentheses are flagged" \
+	expect $s "$(with $s BBBB '(!kthread_should_stop())')" 1 \
+	'BBBB: minimal: redundant parentheses around !kthread_should_stop\(\)'
+check "minimal: a comparison with false is flagged" \
+	expect $s "$(with $s BBBB 'kthread_should_stop() == false')" 1 \
+	'BBBB: minimal: comparison with false: write !kthread_should_stop\(\)'
+check "syntax: a ';' is flagged, with the rule's hint" \
+	expect $s "$(with $s EEEE 'kernel_sock_shutdown(listen_sock, SHUT_RDWR); x = 1')" 1 \
+	"EEEE: syntax: a blank holds one expression" 'EEEE: hint: Wake the thread'
+check "rule: a blank that should call kthread_run" \
+	expect $s "$(with $s DDDD 'kthread_create(kweb_accept_thread, NULL, "kecho")')" 1 \
+	'DDDD: rule: should call kthread_run\(\) \[.*checker/01-kthread-echo/blanks.rules:[0-9]+\]'
+check "a blank not answered cannot be graded (exit 3)" \
+	expect $s "$(with $s AAAA '' | grep -v '^AAAA')" 3 'AAAA: missing: not answered'
+
+# --- the quiz (stage 5) rules ---------------------------------------------------------
+s=05-netns
+if [ -d "$tmp/pristine/$s" ]; then
+	check "quiz: AAAA must call container_of" \
+		expect $s "$(with $s AAAA 'list_entry(work, struct client_work_queue, work)')" 1 \
+		'AAAA: rule: should call container_of\(\)'
+	check "quiz: DDDD must call container_of" \
+		expect $s "$(with $s DDDD '(struct kweb_data *)kobj')" 1 \
+		'DDDD: rule: should call container_of\(\)'
+	check "quiz: BBBB must call a workqueue function" \
+		expect $s "$(with $s BBBB 'kweb_client_work(&client->work)')" 1 \
+		'BBBB: rule: should call a function of @workqueue'
+	check "quiz: CCCC may call any workqueue function" \
+		expect $s "$(with $s CCCC 'cancel_work(&srv->accept_work)')" 0
+	check "quiz: CCCC without a workqueue call is flagged" \
+		expect $s "$(with $s CCCC 'srv->running = false')" 1 \
+		'CCCC: rule: should call a function of @workqueue'
+	check "quiz: a needless cast of container_of is flagged" \
+		expect $s "$(with $s DDDD '(struct kweb_data *)container_of(kobj, struct kweb_data, kobj)')" 1 \
+		'DDDD: minimal: needless cast: container_of\(\)'
+fi
+
+# --- filled-in files ---------------------------------------------------------------------
+s=01-kthread-echo
+mkdir -p "$tmp/edited"
+sed 's|/\*[{}]\*/||g' "$KWEB_ROOT/solutions/$s/kecho.c" >"$tmp/edited/kecho.c"
+only_blanks() {
+	blank_check $s --key "$tmp/key1" --submission "$tmp/edited" >/dev/null &&
+		! grep -qx changed "$tmp/key1" && [ "$(grep -c " = " "$tmp/key1")" = 5 ]
+}
+check "a filled-in file with only the blanks changed: key of the answers" only_blanks
+sed -i 's|^#include <linux/err.h>|/* my own comment */\n&|' "$tmp/edited/kecho.c"
+sed -i 's|\(err = kernel_accept(listen_sock, \)&sock, 0);|\1\&sock,0);|' "$tmp/edited/kecho.c"
+other_lines() {
+	local rc=0
+	blank_check $s --key "$tmp/key2" --submission "$tmp/edited" --shown mine \
+		>"$tmp/out2" || rc=$?
+	cat "$tmp/out2"
+	[ $rc = 1 ] && grep -qx changed "$tmp/key2" &&
+		grep -q "mine/kecho.c: notice: 1 line changed outside the blanks (allowed; the tests decide)" "$tmp/out2" &&
+		grep -q "mine/kecho.c:[0-9]*: CCCC: style" "$tmp/out2"
+}
+check "a filled-in file with other lines changed: a notice, said apart" other_lines
+check "kwblank: a rules file that disagrees with the stage is an error (exit 2)" bash -c '
+	printf "blanks AAAA BBBB\n" >"$0/wrong.rules" &&
+	"$1" check --stage "$0/pristine/01-kthread-echo" --file kecho.c --rules "$0/wrong.rules" \
+		--answers "$0/01-kthread-echo.ans" 2>"$0/err"
+	[ $? = 2 ] && grep -q "lists the blanks .AAAA BBBB. but the stage has .AAAA BBBB CCCC DDDD EEEE." "$0/err"' \
+	"$tmp" "$kwblank"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
