@@ -1,29 +1,45 @@
 # kweb-lab: the interface. `make help` lists the targets.
 #
-#   make grade STAGE=1 [SRC=stages|solutions|DIR] [KERNEL=6.12|6.1]
+#   make grade STAGE=1 [SRC=stages|solutions|DIR] [KERNEL=6.12|6.1] [ANSWERS=file]
 #   make shell STAGE=1 [SRC=...] [KERNEL=...]
 #   make vm-run STAGE=1 SCRIPT=path [SRC=...] [KERNEL=...]
 #   make test
+#   make handouts | make dist   (instructors: handouts, the student kit)
 SHELL := /bin/bash
 STAGE ?=
 SRC ?= stages
 KERNEL ?= 6.12
 SCRIPT ?=
+ANSWERS ?=
+SUBMISSIONS ?=
+CSV ?=
 
-.PHONY: help grade shell vm-run kernels deps stages check-stages test \
-	test-unit test-grader bench clean
+.PHONY: help grade grade-class grade-quiz shell vm-run kernels deps stages check-stages test \
+	test-unit test-grader bench clean handouts dist
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "  make kernels        fetch the 6.12 and 6.1 guest kernels ahead of time"
 	@echo "  make stages         regenerate stages/ from solutions/"
 	@echo "  make bench          measure grading wall time"
+	@echo "  make grade-class STAGE=1 SUBMISSIONS=dir/   grade a class (gradebook, reports)"
+	@echo "  make grade-quiz CSV=form.csv [STAGE=5]      grade a quiz form's export"
+	@echo "  make handouts       build the handouts (HTML, PDF) into build/handouts"
+	@echo "  make dist           the student kit: build/dist/kweb-lab-student.tar.gz"
 
 # Graded, whatever the score, is success for make (no "Error 1" after the
 # total); STRICT=1 makes anything below full marks fail (for CI pipelines).
 grade:
-	@grading/grade.sh "$(STAGE)" "$(SRC)" "$(KERNEL)" || \
+	@KWEB_ANSWERS="$(ANSWERS)" grading/grade.sh "$(STAGE)" "$(SRC)" "$(KERNEL)" || \
 		{ rc=$$?; [ $$rc -eq 1 ] && [ -z "$(STRICT)" ] || exit $$rc; }
+
+# A whole class: a folder of submissions, or a quiz form's CSV export (stage
+# 5 unless STAGE= says otherwise). Writes a gradebook and a report each.
+grade-class:
+	@grading/class.sh class "$(STAGE)" "$(SUBMISSIONS)" "$(KERNEL)"
+
+grade-quiz:
+	@grading/class.sh quiz "$(or $(STAGE),5)" "$(CSV)" "$(KERNEL)"
 
 shell:
 	@grading/vm-run.sh shell "$(STAGE)" "$(SRC)" "$(KERNEL)"
@@ -41,11 +57,25 @@ deps:
 stages:
 	@grading/stages.sh generate
 
+# The student kit has no solutions, no kit tests and no handout sources.
+instructor_only = [ -e $(1) ] || { echo "make $@: not in the student kit (it ships stages/ and handouts/ ready-made)" >&2; exit 2; }
+
 check-stages:
 	@grading/stages.sh check
 
 test:
+	@$(call instructor_only,tests/run.sh)
 	@tests/run.sh
+
+# Student and instructor editions; `make handouts EDITION=student` for one.
+EDITION ?= all
+handouts:
+	@$(call instructor_only,handouts/build.sh)
+	@handouts/build.sh $(EDITION)
+
+dist:
+	@$(call instructor_only,handouts/dist.sh)
+	@handouts/dist.sh
 
 bench:
 	@tests/bench.sh
