@@ -68,7 +68,7 @@ no_finding() {
 # with STAGE BLANK EXPR: the solution's answers with one blank replaced.
 with() {
 	"$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$1" |
-		awk -v b="$2" -v e="$3" '$1 == b { print b " = " e; next } { print }'
+		KW_E=$3 awk -v b="$2" '$1 == b { print b " = " ENVIRON["KW_E"]; next } { print }'
 }
 
 for sol in "$KWEB_ROOT"/solutions/[0-9][0-9]-*; do
