@@ -4,11 +4,13 @@
 #   grading/feedback.sh fetch SERIES
 #       put checkpatch.pl (with the data files it reads) of the Debian
 #       kernel SERIES into $KWEB_CACHE/checkpatch/SERIES, once
+#   grading/feedback.sh ensure SERIES
+#       the same, unless a download failed less than an hour ago (so that
+#       grading offline stays fast)
 #   grading/feedback.sh checkpatch SERIES PRISTINE SUBMISSION SHOWN FILE...
 #       checkpatch the lines of each FILE that differ from the pristine
-#       stage (the blanks and whatever else the student changed); fetches
-#       checkpatch.pl first if needed, but after a failed download tries
-#       again only an hour later (grading offline stays fast)
+#       stage (the blanks and whatever else the student changed), after
+#       "ensure"
 #   grading/feedback.sh sparse KDIR MODDIR SHOWN
 #       run sparse (make C=2 CHECK=sparse) on an already built module
 #
@@ -71,23 +73,30 @@ fetch_checkpatch() {
 # run_checkpatch SERIES PRISTINE SUBMISSION SHOWN FILE...: a unified diff from
 # the pristine stage to the submission, checked as a patch, so that only
 # what the student wrote is judged, not the kit's own code around it.
-run_checkpatch() {
-	local series=$1 pristine=$2 sub=$3 shown=$4 dir f tmp rc failed
-	shift 4
+# ensure SERIES: checkpatch.pl is in the cache, or fetched now, unless that
+# failed less than an hour ago.
+ensure() {
+	local series=$1 dir failed
 	dir=$(checkpatch_dir "$series")
 	failed=$KWEB_CACHE/checkpatch/$(kernel_series "$series").failed
-	if [ ! -f "$dir/ready" ] && [ -z "$(find "$failed" -mmin -60 2>/dev/null)" ]; then
-		mkdir -p "$KWEB_CACHE/checkpatch"
-		if ! (fetch_checkpatch "$series") 2>"$failed"; then
-			tail -n 1 "$failed" >&2
-			return 2
-		fi
-		rm -f "$failed"
-	fi
-	[ -f "$dir/ready" ] || {
+	[ ! -f "$dir/ready" ] || return 0
+	if [ -n "$(find "$failed" -mmin -60 2>/dev/null)" ]; then
 		echo "checkpatch.pl is not in the cache and its download failed less than an hour ago ($(tail -n 1 "$failed")); 'grading/feedback.sh fetch $series' tries again" >&2
 		return 2
-	}
+	fi
+	mkdir -p "$KWEB_CACHE/checkpatch"
+	if ! (fetch_checkpatch "$series") 2>"$failed"; then
+		tail -n 1 "$failed" >&2
+		return 2
+	fi
+	rm -f "$failed"
+}
+
+run_checkpatch() {
+	local series=$1 pristine=$2 sub=$3 shown=$4 dir f tmp rc
+	shift 4
+	dir=$(checkpatch_dir "$series")
+	ensure "$series" || return 2
 	tmp=$(mktemp -d)
 	for f in "$@"; do
 		# The kit's blank markers in solutions are not the student's code.
@@ -156,7 +165,8 @@ run_sparse() {
 
 case ${1:-} in
 fetch) shift; for s in "${@:-$KWEB_DEFAULT_KERNEL}"; do fetch_checkpatch "$s"; done ;;
+ensure) shift; ensure "${1:-$KWEB_DEFAULT_KERNEL}" ;;
 checkpatch) shift; run_checkpatch "$@" ;;
 sparse) shift; run_sparse "$@" ;;
-*) die "usage: feedback.sh fetch SERIES | checkpatch SERIES PRISTINE SUBMISSION SHOWN FILE... | sparse KDIR MODDIR SHOWN" ;;
+*) die "usage: feedback.sh fetch SERIES | ensure SERIES | checkpatch SERIES PRISTINE SUBMISSION SHOWN FILE... | sparse KDIR MODDIR SHOWN" ;;
 esac

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Tests of the result writers (grading/report.sh) against their formats, and
+# of the grader's paths that stop before the guest. No guest is booted.
+# Prints TAP.
+#
+# A synthetic results folder (every status, a hidden test, logs with XML
+# and Markdown specials, invalid UTF-8 and control characters) is written
+# out; then: junit.xml must validate against tests/junit.xsd (xmllint), and
+# the schema must reject a broken file; results.json must be Gradescope's
+# shape (jq); results.ktap must be KTAP; report.md must show each failing
+# visible test with its log and hint and leave hidden tests out, which
+# report-instructor.md shows; the terminal line is coloured only on a
+# terminal without NO_COLOR.
+set -u
+. "$(dirname "$0")/../grading/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+check() {
+	local what=$1
+	shift
+	n=$((n + 1))
+	if "$@" >"$tmp/check.log" 2>&1; then
+		echo "ok $n - $what"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $what"
+		sed 's/^/#   /' "$tmp/check.log"
+	fi
+}
+
+# --- a synthetic results folder ------------------------------------------------
+r=$tmp/res
+mkdir -p "$r/tests" "$r/feedback"
+{
+	printf 'name\tstatus\tscore\tmax_score\tseconds\tvisibility\tmessage\n'
+	printf 'load_default\tpass\t8\t8\t0.5\tvisible\t\n'
+	printf 'echo_nc\tfail\t0\t8\t0.4\tvisible\tnc sent <hello> & got back "" | nothing\n'
+	printf 'rmmod_idle\ttimeout\t0\t10\t60.2\tvisible\tthe guest stopped responding\n'
+	printf 'echo_64k\terror\t0\t8\t1.1\tvisible\tkernel crashed: BUG: kernel NULL pointer dereference in kweb_exit+0x2c/0x90 [kecho]\n'
+	printf 'echo_1k\tskip\t0\t6\t0.1\tvisible\t\n'
+	printf 'secret_load\tfail\t0\t7\t0.9\thidden\tthe secret check failed\n'
+	printf 'static_blanks\tpass\t3\t3\t0.0\tvisible\t\n'
+} >"$r/results.tsv"
+{
+	printf 'name\tkind\tdescription\thint\n'
+	printf 'load_default\tguest\tloads with default parameters\tCheck kweb_init().\n'
+	printf 'echo_nc\tguest\techoes a line back to the real nc\tSend back what you received.\n'
+	printf 'rmmod_idle\tguest\trmmod within 5 s\tWake the accept thread.\n'
+	printf 'echo_64k\tguest\techoes 64 KiB\t\n'
+	printf 'echo_1k\tguest\t\tan empty description\n'
+	printf 'secret_load\tguest\ta hidden check\tHIDDEN-HINT\n'
+	printf 'static_blanks\tstatic\tthe blank checker\t\n'
+} >"$r/rubric.tsv"
+printf 'stage\t01-kthread-echo\nsource\tstages/01-kthread-echo\nanswers\t\nkernel\t6.12\nrelease\t6.12.95+deb12-amd64\naccel\ttcg\nstarted\t2026-01-02T03:04:05Z\nseconds\t75.3\ntotal\t11\nmax\t50\nvisible_total\t11\nvisible_max\t43\nhidden_tests\t1\npack\t/x/instructor/01-kthread-echo\noutcome\tall tests ran\nreused\t\n' >"$r/results.info"
+printf 'loaded kecho\nFAIL: nc sent <hello> & got back ""\n```\nbackticks above\n\001\002 control \377\376 bytes\n' >"$r/tests/echo_nc.log"
+printf 'TIMEOUT: the guest stopped responding\n' >"$r/tests/rmmod_idle.log"
+printf 'ERROR: the guest kernel crashed during this test\nBUG: kernel NULL pointer dereference\n' >"$r/tests/echo_64k.log"
+printf 'SECRET-LOG-LINE\n' >"$r/tests/secret_load.log"
+printf 'loaded\n' >"$r/tests/load_default.log"
+printf 'stages/01-kthread-echo/kecho.c:161: BBBB: style: kernel style: write !x\n' >"$r/feedback/blanks.txt"
+printf 'stages/01-kthread-echo/kecho.c:44: warning: unused variable <x>\n' >"$r/build.txt"
+printf 'stages/01-kthread-echo/kecho.c:161: ERROR:SPACING: space prohibited\n' >"$r/feedback/checkpatch.txt"
+
+check "report.sh write: writes every report" bash -c '
+	"$0/grading/report.sh" write "$1" && cd "$1" &&
+	for f in report.md report-instructor.md results.json junit.xml results.ktap; do
+		[ -s "$f" ] || { echo "$f missing"; exit 1; }
+	done' "$KWEB_ROOT" "$r"
+
+# --- JUnit ---------------------------------------------------------------------
+check "junit.xml validates against tests/junit.xsd" \
+	xmllint --noout --schema "$KWEB_ROOT/tests/junit.xsd" "$r/junit.xml"
+check "junit.xsd rejects a testcase without a name" bash -c '
+	sed "0,/<testcase name=\"[^\"]*\"/s//<testcase/" "$1/junit.xml" >"$1/bad.xml" &&
+	! xmllint --noout --schema "$0/tests/junit.xsd" "$1/bad.xml"' "$KWEB_ROOT" "$r"
+check "junit.xsd rejects a testcase with both a failure and an error" bash -c '
+	sed "s|<failure |<error message=\"x\" type=\"y\"/><failure |" "$1/junit.xml" >"$1/bad2.xml" &&
+	! xmllint --noout --schema "$0/tests/junit.xsd" "$1/bad2.xml"' "$KWEB_ROOT" "$r"
+q() {
+	xmllint --xpath "$1" "$r/junit.xml" 2>/dev/null
+}
+check "junit: a wrong result is a failure, a crash or a timeout an error, a skip skipped" bash -c '
+	[ "$(xmllint --xpath "count(//testcase[@name=\"echo_nc\"]/failure)" "$0")" = 1 ] &&
+	[ "$(xmllint --xpath "string(//testcase[@name=\"rmmod_idle\"]/error/@type)" "$0")" = timeout ] &&
+	[ "$(xmllint --xpath "string(//testcase[@name=\"echo_64k\"]/error/@type)" "$0")" = error ] &&
+	[ "$(xmllint --xpath "count(//testcase[@name=\"echo_1k\"]/skipped)" "$0")" = 1 ] &&
+	[ "$(xmllint --xpath "count(//testcase[@name=\"load_default\"]/*[self::failure or self::error])" "$0")" = 0 ] &&
+	[ "$(xmllint --xpath "string(/testsuites/testsuite/@failures)" "$0")" = 2 ] &&
+	[ "$(xmllint --xpath "string(/testsuites/testsuite/@errors)" "$0")" = 2 ] &&
+	[ "$(xmllint --xpath "string(/testsuites/testsuite/@tests)" "$0")" = 7 ]' "$r/junit.xml"
+check "junit: the failure carries the message and the log, escaped" bash -c '
+	m=$(xmllint --xpath "string(//testcase[@name=\"echo_nc\"]/failure/@message)" "$0") &&
+	[ "$m" = "nc sent <hello> & got back \"\" | nothing" ] &&
+	xmllint --xpath "string(//testcase[@name=\"echo_nc\"]/failure)" "$0" | grep -q "backticks above"' \
+	"$r/junit.xml"
+
+# --- Gradescope --------------------------------------------------------------------
+check "results.json: Gradescope's shape" jq -e '
+	(.score | type) == "number" and (.max_score | type) == "number" and
+	(.execution_time | type) == "number" and (.tests | type) == "array" and
+	all(.tests[]; (.name | type) == "string" and (.score | type) == "number" and
+		(.max_score | type) == "number" and
+		(.status == "passed" or .status == "failed") and
+		(.output | type) == "string" and
+		(.visibility == "visible" or .visibility == "hidden"))' "$r/results.json"
+check "results.json: scores as results.tsv has them, hidden tests hidden" jq -e '
+	.score == 11 and .max_score == 50 and .execution_time == 75 and
+	(.tests | length) == 7 and ([.tests[].score] | add) == .score and
+	([.tests[].max_score] | add) == .max_score and
+	(.tests[] | select(.name == "secret_load") | .visibility) == "hidden" and
+	(.tests[] | select(.name == "echo_nc") | .status) == "failed" and
+	(.tests[] | select(.name == "echo_nc") | .output | contains("Hint: Send back")) and
+	(.tests[] | select(.name == "load_default") | .status) == "passed"' "$r/results.json"
+
+# --- KTAP --------------------------------------------------------------------------
+check "results.ktap: KTAP version 1, a plan, numbered results, diagnostics" bash -c '
+	f=$0
+	[ "$(sed -n 1p "$f")" = "KTAP version 1" ] || exit 1
+	grep -qx "1\.\.7" "$f" || exit 1
+	grep -vE "^(KTAP version 1|1\.\.[0-9]+|(not )?ok [0-9]+ [a-z0-9_]+( # (SKIP|TIMEOUT|ERROR).*)?|# .*)$" "$f" && exit 1
+	[ "$(grep -cE "^(not )?ok " "$f")" = 7 ] &&
+	grep -qx "not ok 3 rmmod_idle # TIMEOUT the guest stopped responding" "$f" &&
+	grep -qE "^not ok 4 echo_64k # ERROR kernel crashed" "$f" &&
+	grep -qx "ok 5 echo_1k # SKIP" "$f" && grep -qx "ok 1 load_default" "$f" &&
+	grep -qx "not ok 2 echo_nc" "$f"' "$r/results.ktap"
+
+# --- Markdown -----------------------------------------------------------------------
+check "report.md: failing visible tests with their result, log and hint" bash -c '
+	f=$0
+	grep -q "^# 01-kthread-echo: 11/43$" "$f" &&
+	grep -q "^### \`echo_nc\`: FAIL, 0/8" "$f" &&
+	grep -q "What happened: nc sent &lt;hello> & got back \"\" \\\\| nothing" "$f" &&
+	grep -q "Hint: Send back what you received." "$f" &&
+	grep -q "^### \`rmmod_idle\`: TIMEOUT" "$f" &&
+	grep -q "Hint: Wake the accept thread." "$f" &&
+	grep -q "backticks above" "$f" &&
+	grep -q "^## Blank checker" "$f" && grep -q "^## checkpatch.pl" "$f" &&
+	grep -q "^## Compiler output" "$f" &&
+	! grep -q "^### \`load_default\`" "$f"' "$r/report.md"
+check "report.md: hidden tests left out, their existence said" bash -c '
+	! grep -qE "secret_load|SECRET-LOG-LINE|HIDDEN-HINT|hidden check" "$0" &&
+	grep -q "1 hidden test(s) worth 7 point(s)" "$0"' "$r/report.md"
+check "report-instructor.md: everything, hidden tests marked" bash -c '
+	grep -q "^# 01-kthread-echo: 11/50$" "$0" &&
+	grep -q "secret_load\` (hidden)" "$0" && grep -q "SECRET-LOG-LINE" "$0" &&
+	grep -q "Students see 11/43" "$0"' "$r/report-instructor.md"
+check "report.md: a log cannot close its code fence" bash -c '
+	awk "/^\`\`\`\`/ { n++ } END { exit n % 2 }" "$0"' "$r/report.md"
+
+# --- the terminal ---------------------------------------------------------------------
+check "terminal line: the grader's format, no colour when not a terminal" bash -c '
+	out=$("$0/grading/report.sh" line fail 0 8 echo_nc 0.4 "nc got nothing")
+	[ "$out" = "  FAIL      0/8    echo_nc               0.4s  nc got nothing" ]' "$KWEB_ROOT"
+if command -v script >/dev/null 2>&1; then
+	check "terminal line: colour on a terminal, none with NO_COLOR" bash -c '
+		script -qec "$0/grading/report.sh line pass 8 8 load_default 0.5 \"\"" /dev/null |
+			grep -q $'"'"'\033\\[32mPASS'"'"' &&
+		! NO_COLOR=1 script -qec "$0/grading/report.sh line pass 8 8 load_default 0.5 \"\"" /dev/null |
+			grep -q $'"'"'\033'"'"'' "$KWEB_ROOT"
+fi
+check "terminal line: hidden tests are marked" bash -c '
+	"$0/grading/report.sh" line pass 7 7 secret 0.1 "" hidden | grep -q "(hidden)$"' "$KWEB_ROOT"
+
+# --- the grader, before the guest ----------------------------------------------------------
+# grade NAME ARGS...: grade.sh with its output in $tmp/NAME.out, its exit
+# status in $tmp/NAME.rc, results in $tmp/NAME/.
+grade() {
+	local name=$1
+	shift
+	KWEB_OUT=$tmp/$name KWEB_FEEDBACK=0 KWEB_INSTRUCTOR_PACK=none "$@" \
+		>"$tmp/$name.out" 2>&1
+	echo $? >"$tmp/$name.rc"
+}
+stage1=01-kthread-echo
+"$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$stage1" | grep -v '^EEEE' >"$tmp/partial.txt"
+grade partial env KWEB_ANSWERS="$tmp/partial.txt" "$KWEB_ROOT/grading/grade.sh" 1
+check "ANSWERS= with a blank not answered: named, 0 points, no guest" bash -c '
+	[ "$(cat "$0/partial.rc")" = 1 ] && grep -q "partial.txt: EEEE: missing: not answered" "$0/partial.out" &&
+	grep -q "^Total: 0/100$" "$0/partial.out" && ! ls "$0"/partial/console-*.log 2>/dev/null &&
+	grep -q "blanks not answered" "$0/partial/report.md" &&
+	xmllint --noout --schema "$1/tests/junit.xsd" "$0/partial/junit.xml" &&
+	jq -e ".score == 0" "$0/partial/results.json"' "$tmp" "$KWEB_ROOT"
+grade noanswers env KWEB_ANSWERS="$tmp/nonexistent.txt" "$KWEB_ROOT/grading/grade.sh" 1
+check "ANSWERS= naming no file: one clear error, exit 2" bash -c '
+	[ "$(cat "$0/noanswers.rc")" = 2 ] && [ "$(wc -l <"$0/noanswers.out")" = 1 ] &&
+	grep -q "kweb: error: ANSWERS=.*nonexistent.txt is not a file" "$0/noanswers.out"' "$tmp"
+mkdir -p "$tmp/empty-sub"
+printf 'not the module\n' >"$tmp/empty-sub/README"
+grade nofile "$KWEB_ROOT/grading/grade.sh" 1 "$tmp/empty-sub"
+check "a submission without the module's file: 0 points, exit 1, said" bash -c '
+	[ "$(cat "$0/nofile.rc")" = 1 ] && grep -q "kecho.c is missing" "$0/nofile.out" &&
+	grep -q "^Total: 0/100$" "$0/nofile.out"' "$tmp"
+mkdir -p "$tmp/link-sub"
+ln -s /etc/passwd "$tmp/link-sub/kecho.c"
+grade symlink "$KWEB_ROOT/grading/grade.sh" 1 "$tmp/link-sub"
+check "a symbolic link for the module's file is refused" bash -c '
+	[ "$(cat "$0/symlink.rc")" = 1 ] && grep -q "not a regular file" "$0/symlink.out"' "$tmp"
+grade unfilled "$KWEB_ROOT/grading/grade.sh" 1 stages
+check "the unfilled stage: reports written, unfilled named in report.md" bash -c '
+	grep -q "unfilled blanks" "$0/unfilled/report.md" && jq -e ".score == 0" "$0/unfilled/results.json" &&
+	[ "$(grep -c "^not ok" "$0/unfilled/results.ktap")" = 12 ]' "$tmp"
+check "stage.conf SOURCES only: a submission cannot name the Kbuild" bash -c '
+	mkdir -p "$0/kb" && printf "obj-m := evil.o\n" >"$0/kb/Kbuild" &&
+	cp "$1/stages/01-kthread-echo/kecho.c" "$0/kb/" &&
+	KWEB_OUT=$0/kbres KWEB_FEEDBACK=0 "$1/grading/grade.sh" 1 "$0/kb" >/dev/null 2>&1
+	[ ! -e "$0/kbres/source/Kbuild" ] && [ "$(ls "$0/kbres/source")" = kecho.c ]' "$tmp" "$KWEB_ROOT"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
