@@ -8,7 +8,9 @@
 # 1. user-space unit tests (CMocka);
 # 2. stages/ is exactly what solutions/ generates;
 # 3. per stage and kernel, the grader run against the solution, the unfilled
-#    stage and wrong answers (tests/grader.sh).
+#    stage and wrong answers (tests/grader.sh);
+# 4. the blank checker on the stages (tests/blanks.sh), the report writers
+#    (tests/reports.sh), a class and a quiz graded at once (tests/class.sh).
 # Ends with "N passed, N failed".
 set -eu
 . "$(dirname "$0")/../grading/lib.sh"
@@ -44,6 +46,8 @@ part() {
 part "unit tests (cmocka)" make -s -C tests/unit
 part "static checks (shell)" tests/static.sh
 part "stages/ in sync with solutions/" grading/stages.sh check
+part "static blank checker on the stages" tests/blanks.sh
+part "report writers, and the grader before the guest" tests/reports.sh
 
 # Every stage that has a rubric (a stage being written may not yet).
 stages=${KWEB_SELFTEST_STAGES:-$(cd checker && for d in [0-9][0-9]-*; do
@@ -54,6 +58,8 @@ for k in $kernels; do
 		part "grader on stage $s, Linux $k" tests/grader.sh "$s" "$k"
 	done
 done
+# A class and a quiz, graded in parallel: on the first kernel only.
+part "grading a class and a quiz, Linux ${kernels%% *}" tests/class.sh "${kernels%% *}"
 
 echo
 echo "kit tests took $(( $(date +%s) - t_start ))s"
