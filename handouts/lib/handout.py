@@ -33,7 +33,10 @@ TOKEN_RE = re.compile(r'(?<![A-Za-z0-9_])([A-Z])\1\1\1(?![A-Za-z0-9_])')
 
 TEXT = {
     'en': {
-        'token': 'Blank', 'where': 'File and line', 'rule': 'Rule for this blank',
+        'token': 'Blank', 'where': 'File and line', 'rule': 'The checker asks',
+        'hint': 'Hint (checker/%s/blanks.rules)', 'calls': 'calls %s',
+        'uses': 'uses %s', 'forbids': 'does not use %s', 'or': ' or ',
+        'and': '; ', 'set': '%s stands for any of: %s.',
         'test': 'Test', 'points': 'Points', 'checks': 'What it checks',
         'expected': 'Expected answer', 'variants': 'Also accepted (why)',
         'none': 'none', 'total': 'Total',
@@ -42,7 +45,10 @@ TEXT = {
                   'give it to students; they get the student edition.',
     },
     'zh-TW': {
-        'token': '空格', 'where': '檔案與行號', 'rule': '此空格的規範',
+        'token': '空格', 'where': '檔案與行號', 'rule': '檢查器的要求',
+        'hint': '提示 (取自 checker/%s/blanks.rules)', 'calls': '呼叫 %s',
+        'uses': '使用 %s', 'forbids': '不使用 %s', 'or': ' 或 ',
+        'and': ';', 'set': '%s 代表下列任一:%s。',
         'test': '測試', 'points': '配分', 'checks': '檢查內容 (取自 rubric)',
         'expected': '參考答案', 'variants': '亦接受 (理由)',
         'none': '無', 'total': '合計',
@@ -99,19 +105,28 @@ class Stage:
         return out
 
     def rules(self):
-        """Per-blank public rules from checker/NN/blanks.rules, if any:
-        {token: [text, ...]}."""
+        """The public per-blank rules of checker/NN/blanks.rules (the static
+        blank checker's format: "BLANK calls|uses|forbids WORD...", "BLANK
+        hint TEXT", "set NAME WORD...", BLANK * for every blank):
+        ({blank: {'calls': [...], 'uses': [...], 'forbids': [...],
+        'hint': text}}, {set: [words]}). Empty if there is no such file."""
         path = os.path.join(self.check_dir, 'blanks.rules')
-        rules = {}
+        rules, sets = {}, {}
         if not os.path.exists(path):
-            return rules
+            return rules, sets
         for line in open(path, encoding='utf-8'):
-            line = line.rstrip('\n')
-            m = re.match(r'\s*([A-Z])\1\1\1\b[\s:=]*(.*)$', line)
-            if m and not line.lstrip().startswith('#'):
-                tok = m.group(0).split()[0][:4]
-                rules.setdefault(tok, []).append(m.group(2).strip())
-        return rules
+            w = line.split()
+            if not w or w[0].startswith('#'):
+                continue
+            if w[0] == 'set' and len(w) > 2:
+                sets[w[1]] = w[2:]
+            elif (w[0] == '*' or TOKEN_RE.fullmatch(w[0])) and len(w) > 2:
+                r = rules.setdefault(w[0], {})
+                if w[1] == 'hint':
+                    r['hint'] = (r.get('hint', '') + ' ' + ' '.join(w[2:])).strip()
+                elif w[1] in ('calls', 'uses', 'forbids'):
+                    r.setdefault(w[1], []).extend(w[2:])
+        return rules, sets
 
     def rubric(self):
         path = os.path.join(self.check_dir, 'rubric')
@@ -227,6 +242,19 @@ def listing(stage, src):
 
 # --- rendering ---------------------------------------------------------------
 
+def words(ws, t):
+    return t['or'].join(code(w) for w in ws)
+
+
+def rule_text(r, t):
+    """One blank's rules, in words."""
+    out = []
+    for k in ('calls', 'uses', 'forbids'):
+        if r.get(k):
+            out.append(t[k] % words(r[k], t))
+    return t['and'].join(out)
+
+
 def md_table(header, rows, widths=None):
     """A pipe table; widths (percentages) become the dashes pandoc reads
     column widths from."""
@@ -303,17 +331,27 @@ def render(root, src, stage_name, lang, edition, figdir, out):
                 res.append(listing(stage, f))
                 res.append('')
         elif what == 'blanks':
-            rules = stage.rules()
+            rules, sets = stage.rules()
             header = [t['token'], t['where']]
             if rules:
-                header.append(t['rule'])
+                header += [t['rule'], t['hint'] % stage.name]
             rows = []
             for tok, f, ln in blanks:
                 row = [code(tok), '%s:%d' % (f, ln)]
                 if rules:
-                    row.append('; '.join(code(r) for r in rules.get(tok, [])) or '')
+                    r = dict(rules.get(tok, {}))
+                    for k, v in rules.get('*', {}).items():
+                        r.setdefault(k, v)
+                    row += [rule_text(r, t) or '', r.get('hint', '')]
                 rows.append(row)
-            res.append(md_table(header, rows, [14, 26, 60] if rules else [30, 70]))
+            res.append(md_table(header, rows, [10, 20, 32, 38] if rules else [30, 70]))
+            used = sorted(set(w[1:] for r in rules.values()
+                              for k in ('calls', 'uses', 'forbids')
+                              for w in r.get(k, []) if w.startswith('@')))
+            for name in used:
+                res.append('')
+                res.append(t['set'] % (code('@' + name), ', '.join(
+                    code(w) for w in sets.get(name, []))))
         elif what == 'rubric':
             rows = stage.rubric()
             if rows:
@@ -376,9 +414,7 @@ def answer_key(stage):
 
 def answers_form(stage):
     lines = ['# %s: one C expression after each "=" (no ";").' % stage.name,
-             '# Fill the stage with: grading/answers.sh fill stages/%s answers.txt my-answers'
-             % stage.name,
-             '# then grade it with:  make grade STAGE=%d SRC=my-answers' % stage.n]
+             '# Check it with: make grade STAGE=%d ANSWERS=answers.txt' % stage.n]
     seen = []
     for tok, _, _ in stage.blanks():
         if tok not in seen:
