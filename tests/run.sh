@@ -10,7 +10,10 @@
 # 3. per stage and kernel, the grader run against the solution, the unfilled
 #    stage and wrong answers (tests/grader.sh);
 # 4. the blank checker on the stages (tests/blanks.sh), the report writers
-#    (tests/reports.sh), a class and a quiz graded at once (tests/class.sh).
+#    (tests/reports.sh), a class and a quiz graded at once (tests/class.sh);
+# 5. the handouts build and their listings are the stage files
+#    (tests/handouts.sh); the student kit (make dist) gives no answer away
+#    and grades stage 1 on its own (tests/dist.sh).
 # Ends with "N passed, N failed".
 set -eu
 . "$(dirname "$0")/../grading/lib.sh"
@@ -48,6 +51,8 @@ part "static checks (shell)" tests/static.sh
 part "stages/ in sync with solutions/" grading/stages.sh check
 part "static blank checker on the stages" tests/blanks.sh
 part "report writers, and the grader before the guest" tests/reports.sh
+part "handouts build; listings match the stage files" tests/handouts.sh "$KWEB_BUILD/selftest/handouts"
+part "student kit: no answers in it, and it grades stage 1" tests/dist.sh "$KWEB_BUILD/selftest/handouts"
 
 # Every stage that has a rubric (a stage being written may not yet).
 stages=${KWEB_SELFTEST_STAGES:-$(cd checker && for d in [0-9][0-9]-*; do
