@@ -99,35 +99,43 @@ declare -a IDS=()
 declare -A KIND=() PATH_OF=() SAFE=() NOTE=() KEY=() REP=() RC=() SECS=()
 declare -A USED=()
 
-# safe_name ID: a folder name for a student id (unique in this batch).
+# safe_name ID: SAFE[ID] is a folder name for the student id, unique in
+# this batch (set here, not printed: a subshell would forget USED).
 safe_name() {
-	local s n=1
+	local s try n=1
 	s=$(printf '%s' "$1" | tr -c 'A-Za-z0-9._@+-' _)
 	s=${s#.}
 	[ -n "$s" ] || s=_
-	while [ -n "${USED[$s${n#1}]:-}" ]; do
+	try=$s
+	while [ -n "${USED[$try]:-}" ]; do
 		n=$((n + 1))
-		s=${s%~*}~
+		try=$s~$n
 	done
-	s=$s${n#1}
-	USED[$s]=1
-	printf '%s\n' "$s"
+	USED[$try]=1
+	SAFE[$1]=$try
 }
 
+# add ID KIND PATH [NOTE]: a submission; a second one of the same student
+# is invalid, under its entry's own name.
 add() {
-	local id=$1 kind=$2 path=$3
+	local id=$1 kind=$2 path=$3 note=${4:-}
+	if [ -n "${KIND[$id]:-}" ]; then
+		id=$(basename "$path")
+		kind=invalid
+		note="another entry is already the submission of $1"
+	fi
+	[ -z "$note" ] || NOTE[$id]=$note
 	IDS+=("$id")
 	KIND[$id]=$kind
 	PATH_OF[$id]=$path
-	SAFE[$id]=$(safe_name "$id")
+	safe_name "$id"
 }
 
 class_entries() {
 	local e id
-	for e in "$input"/* "$input"/.[!.]*; do
+	for e in "$input"/*; do
 		[ -e "$e" ] || [ -L "$e" ] || continue
 		id=$(basename "$e")
-		case $id in .*) continue ;; esac
 		if [ -d "$e" ] && [ ! -L "$e" ]; then
 			if [ ! -e "$e/${SOURCES%% *}" ] && [ ! -d "$e/$stage" ] && [ -f "$e/answers.txt" ]; then
 				add "$id" answers "$e/answers.txt"
@@ -139,8 +147,7 @@ class_entries() {
 			id=${id%.answers}
 			add "$id" answers "$e"
 		else
-			add "$id" invalid "$e"
-			NOTE[$id]="neither a folder nor an answers file"
+			add "$id" invalid "$e" "neither a folder nor an answers file"
 		fi
 	done
 }
@@ -196,12 +203,8 @@ csv_records() {
 		}
 	}
 	END {
-		if (inq) {
-			f[++nf] = cur
-			nf_open = nf
-			nf = 0
+		if (inq)
 			print row US "open"
-		}
 	}'
 }
 
@@ -268,7 +271,7 @@ quiz_entries() {
 			echo "row $row: $nf fields where the header has ${#hdr[@]}: skipped" >>"$problems"
 			continue
 		fi
-		key=$(trim "${fld[$id_col]}")
+		key=$(trim "${fld[$id_col]:-}")
 		if [ -z "$key" ]; then
 			echo "row $row: no student id: skipped" >>"$problems"
 			continue
@@ -278,7 +281,7 @@ quiz_entries() {
 		{
 			echo "# $key, row $row of $(basename "$input")"
 			for b in $blanks; do
-				printf '%s = %s\n' "$b" "$(trim "$(printf '%s' "${fld[${col[$b]}]}" | tr '\n\r\t' '   ')")"
+				printf '%s = %s\n' "$b" "$(trim "$(printf '%s' "${fld[${col[$b]}]:-}" | tr '\n\r\t' '   ')")"
 			done
 		} >"$out/work/row-$row.txt"
 	done < <(csv_records "$input")
@@ -380,6 +383,19 @@ tidy() {
 	[ ! -d "$1/module" ] || find "$1/module" -type f ! -name '*.c' ! -name '*.log' -delete
 }
 
+# info DIR KEY: a value of DIR/results.info.
+info() {
+	sed -n "s/^$2\t//p" "$1/results.info" 2>/dev/null || :
+}
+
+# error_of ID: why the grade of ID could not run, from its log.
+error_of() {
+	local m
+	m=$(grep -m1 'kweb: error:' "$out/log/${SAFE[$1]}.txt" 2>/dev/null |
+		sed 's/.*kweb: error: //' || :)
+	printf '%s\n' "${m:-grading could not run}"
+}
+
 # reap: wait for one grade to end and say how it went.
 reap() {
 	local pid rc=0 id res what
@@ -392,10 +408,15 @@ reap() {
 	SECS[$id]=$(awk -v a="${JOB_T0[$pid]}" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
 	res=$out/students/${SAFE[$id]}
 	[ ! -d "$res" ] || tidy "$res"
+	# Graded means results: anything else is an error of the grader.
+	if [ $rc -le 1 ] && [ ! -f "$res/results.info" ]; then
+		RC[$id]=2
+		rc=2
+	fi
 	case $rc in
-	0|1) what="$(sed -n 's/^total\t//p' "$res/results.info")/$(sed -n 's/^max\t//p' "$res/results.info")" ;;
+	0|1) what="$(info "$res" total)/$(info "$res" max)" ;;
 	124|137) what="error: the grade took longer than $job_timeout s" ;;
-	*) what="error: $(grep -m1 'kweb: error:' "$out/log/${SAFE[$id]}.txt" | sed 's/.*kweb: error: //')" ;;
+	*) what="error: $(error_of "$id")" ;;
 	esac
 	[ -z "${REP[$id]:-}" ] || what="$what (same answers as ${REP[$id]})"
 	printf '[%d/%d] %s: %s, %ss\n' "$done_n" "$total" "$id" "$what" "${SECS[$id]}"
@@ -446,19 +467,19 @@ graded=0
 		elif [ "${RC[$id]}" -le 1 ]; then
 			status=graded
 			graded=$((graded + 1))
-			score=$(sed -n 's/^total\t//p' "$res/results.info")
-			max=$(sed -n 's/^max\t//p' "$res/results.info")
+			score=$(info "$res" total)
+			max=$(info "$res" max)
 			report=students/${SAFE[$id]}/report.md
-			m=$(sed -n 's/^outcome\t//p' "$res/results.info")
+			m=$(info "$res" outcome)
 			[ "$m" = "all tests ran" ] || message="$m${message:+; $message}"
 		else
 			status=error
 			errors=$((errors + 1))
 			case ${RC[$id]} in
 			124|137) m="the grade took longer than $job_timeout s" ;;
-			*) m=$(grep -m1 'kweb: error:' "$out/log/${SAFE[$id]}.txt" | sed 's/.*kweb: error: //' || :) ;;
+			*) m=$(error_of "$id") ;;
 			esac
-			message="${m:-grading could not run}: see log/${SAFE[$id]}.txt${message:+; $message}"
+			message="$m: see log/${SAFE[$id]}.txt${message:+; $message}"
 		fi
 		printf '%s,%s,%s,%s,%s,%s,%s,%s\n' "$(csv "$id")" "$score" "$max" "$status" \
 			"$(csv "${REP[$id]:-}")" "${SECS[$id]:-}" "$(csv "$report")" "$(csv "$message")"

@@ -176,6 +176,30 @@ check "make grade ANSWERS=: the answers file is graded" bash -c '
 	grep -q "leo.txt: EEEE: missing: not answered" "$0/make-grade.out" &&
 	grep -q "^Total: 0/26$" "$0/make-grade.out"' "$work" "$KWEB_ROOT" "$kernel"
 
+# Student ids that clash as folder names, a student with two entries: no
+# guest needed (nothing is answered).
+mkdir -p "$work/names/pat"
+for e in "p q.txt" "p?q.txt" "p_q.txt" "pat.txt"; do
+	printf 'AAAA = 1\n' >"$work/names/$e"
+done
+printf 'AAAA = 1\n' >"$work/names/pat/answers.txt"
+names() {
+	KWEB_INSTRUCTOR_PACK=none KWEB_CLASS_OUT=$work/names-out \
+		"$KWEB_ROOT/grading/class.sh" class 1 \
+		"$work/names" "$kernel" >"$work/names.out" 2>&1 || return 1
+	same_book "$work/names-out/gradebook.csv" "\
+student,score,max_score,status,same_as
+\"p q\",0,100,graded,\"\"
+\"p?q\",0,100,graded,\"\"
+\"p_q\",0,100,graded,\"\"
+\"pat\",0,100,graded,\"\"
+\"pat.txt\",,,invalid,\"\"" &&
+		[ "$(ls "$work/names-out/students" | tr '\n' ' ')" = "p_q p_q~2 p_q~3 pat " ] &&
+		grep -q '^"pat.txt",.*another entry is already the submission of pat' \
+			"$work/names-out/gradebook.csv"
+}
+check "grade-class: ids that clash as folder names, a student with two entries" names
+
 # --- a quiz of stage 5 -----------------------------------------------------------------
 s=05-netns
 if [ -f "$KWEB_ROOT/checker/$s/rubric" ]; then
