@@ -45,9 +45,7 @@ die(const char *fmt, ...)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	die("usage: kwblank check --stage DIR --file NAME... [--rules FILE] "
-	    "[--shown NAME] (--answers FILE | --submission DIR) [--table FILE] "
-	    "[--key FILE] | kwblank canon [--level N] EXPRESSION");
+	die("usage: kwblank check --stage DIR --file NAME... [--rules FILE] [--shown NAME] (--answers FILE | --submission DIR) [--table FILE] [--key FILE] | kwblank canon [--level N] EXPRESSION");
 }
 
 static char *read_or_die(const char *path)

@@ -204,6 +204,7 @@ void kw_check_answers(const struct kw_stage *st, const struct kw_rules *rules,
 	for (i = 0; i < lines.n; i++) {
 		const char *l = lines.v[i], *eq;
 		char *where = kw_printf("%s:%zu", shown, i + 1);
+		char name[5] = "";
 
 		while (isspace((unsigned char)*l))
 			l++;
@@ -211,14 +212,18 @@ void kw_check_answers(const struct kw_stage *st, const struct kw_rules *rules,
 			free(where);
 			continue;
 		}
-		eq = l + 4;
-		while (*eq == ' ' || *eq == '\t')
-			eq++;
-		if (strlen(l) < 4 || !kw_is_blank_name(l, 4) || *eq != '=') {
+		eq = NULL;
+		if (strlen(l) >= 4 && kw_is_blank_name(l, 4)) {
+			memcpy(name, l, 4);
+			eq = l + 4;
+			while (*eq == ' ' || *eq == '\t')
+				eq++;
+		}
+		if (!eq || *eq != '=') {
 			general(res, where, KW_SYNTAX,
 				"expected \"AAAA = <expression>\"");
 			res->fatal = 1;
-		} else if (kw_strv_has(&names, (char[5]){ l[0], l[1], l[2], l[3], 0 })) {
+		} else if (kw_strv_has(&names, name)) {
 			char *msg = kw_printf("%.4s is answered twice", l);
 
 			general(res, where, KW_SYNTAX, msg);
@@ -751,12 +756,10 @@ static void check_file(struct filecheck *fc)
 		char *msg;
 
 		if (cnt)
-			msg = kw_printf("%zu line%s changed outside the blanks "
-					"(allowed; the tests decide): %s",
+			msg = kw_printf("%zu line%s changed outside the blanks (allowed; the tests decide): %s",
 					cnt, cnt == 1 ? "" : "s", list);
 		else
-			msg = kw_printf("%zu line%s of the stage removed "
-					"(allowed; the tests decide)",
+			msg = kw_printf("%zu line%s of the stage removed (allowed; the tests decide)",
 					removed, removed == 1 ? "" : "s");
 		general(fc->res, where, KW_NOTICE, msg);
 		fc->res->changed = 1;

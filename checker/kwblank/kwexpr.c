@@ -1284,12 +1284,13 @@ int kw_slot_level(const char *text, const struct kw_toks *t, size_t slot)
 		if (x->kind == KW_T_PUNCT) {
 			int binary = slot >= 2 && ends_operand(text, t, slot - 2);
 
+			lv = binary ? binop_level(text, x, NULL) : 0;
 			if (kw_tok_is(text, x, ":"))
 				left = 3;
 			else if (kw_tok_is(text, x, ")"))
 				left = closes_condition(text, t, slot - 1) ?
 				       KW_LEVEL_FULL : KW_LEVEL_UNARY;
-			else if (binary && (lv = binop_level(text, x, NULL)))
+			else if (lv)
 				left = lv + 1;
 			else if (!binary && strchr("&*+-!~", text[x->off]) &&
 				 x->len == 1)
@@ -1302,10 +1303,11 @@ int kw_slot_level(const char *text, const struct kw_toks *t, size_t slot)
 	}
 	if (slot + 1 < t->n) {
 		x = &t->v[slot + 1];
+		lv = binop_level(text, x, NULL);
 		if (x->kind == KW_T_PUNCT) {
 			if (kw_tok_is(text, x, "?"))
 				right = 4;
-			else if ((lv = binop_level(text, x, NULL)))
+			else if (lv)
 				right = lv;
 			else if (in_list(text + x->off, x->len, assign_ops,
 					 ARRAY_SIZE(assign_ops)))

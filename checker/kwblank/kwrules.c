@@ -58,6 +58,40 @@ static void split_words(const char *s, struct kw_strv *out)
 	}
 }
 
+/*
+ * add_word: a rule's word, or the words of the set it names (@NAME; only
+ * says which set when it is the rule's only word). -1 on error.
+ */
+static int add_word(struct kw_rule *rule, const char *word, int only,
+		    const struct set *sets, size_t nsets, const char *path,
+		    struct kw_buf *err)
+{
+	size_t s, j;
+
+	if (word[0] != '@') {
+		if (is_ident(word)) {
+			kw_strv_push(&rule->words, word);
+			return 0;
+		}
+		kw_buf_addf(err, "%s:%u: '%s' is not an identifier", path,
+			    rule->line, word);
+		return -1;
+	}
+	for (s = 0; s < nsets; s++)
+		if (!strcmp(sets[s].name, word + 1))
+			break;
+	if (s == nsets) {
+		kw_buf_addf(err, "%s:%u: no set %s defined above", path,
+			    rule->line, word);
+		return -1;
+	}
+	if (only)
+		rule->set = kw_strdup(word + 1);
+	for (j = 0; j < sets[s].words.n; j++)
+		kw_strv_push(&rule->words, sets[s].words.v[j]);
+	return 0;
+}
+
 int kw_rules_parse(const char *text, const char *path, struct kw_rules *r,
 		   struct kw_buf *err)
 {
@@ -153,28 +187,10 @@ int kw_rules_parse(const char *text, const char *path, struct kw_rules *r,
 					    path, ln, w.v[1]);
 				goto bad_line;
 			}
-			for (k = 2; k < w.n; k++) {
-				if (w.v[k][0] == '@') {
-					for (s = 0; s < nsets; s++)
-						if (!strcmp(sets[s].name, w.v[k] + 1))
-							break;
-					if (s == nsets) {
-						kw_buf_addf(err, "%s:%u: no set %s defined above",
-							    path, ln, w.v[k]);
-						goto bad_line;
-					}
-					if (w.n == 3)
-						rule->set = kw_strdup(w.v[k] + 1);
-					for (size_t j = 0; j < sets[s].words.n; j++)
-						kw_strv_push(&rule->words, sets[s].words.v[j]);
-				} else if (is_ident(w.v[k])) {
-					kw_strv_push(&rule->words, w.v[k]);
-				} else {
-					kw_buf_addf(err, "%s:%u: '%s' is not an identifier",
-						    path, ln, w.v[k]);
+			for (k = 2; k < w.n; k++)
+				if (add_word(rule, w.v[k], w.n == 3, sets, nsets,
+					     path, err))
 					goto bad_line;
-				}
-			}
 		} else {
 			kw_buf_addf(err, "%s:%u: expected 'blanks', 'set' or 'BLANK RULE WORD...'",
 				    path, ln);
