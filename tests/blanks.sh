@@ -162,5 +162,41 @@ check "kwblank: a rules file that disagrees with the stage is an error (exit 2)"
 	[ $? = 2 ] && grep -q "lists the blanks .AAAA BBBB. but the stage has .AAAA BBBB CCCC DDDD EEEE." "$0/err"' \
 	"$tmp" "$kwblank"
 
+# --- the canonical form is the kernel's clang-format style ---------------------------
+# Every answer and accepted variant of the kit, and a few forms besides,
+# formatted by clang-format with the kernel's own .clang-format (from the
+# checkpatch cache; wide lines, so that nothing wraps) must read as their
+# canonical form.
+cf=$KWEB_CACHE/checkpatch/$KWEB_DEFAULT_KERNEL/clang-format
+if command -v clang-format >/dev/null 2>&1 && [ -f "$cf" ]; then
+	mkdir -p "$tmp/cf"
+	sed 's/^ColumnLimit:.*/ColumnLimit: 400/' "$cf" >"$tmp/cf/.clang-format"
+	{
+		for sol in "$KWEB_ROOT"/solutions/[0-9][0-9]-*; do
+			"$KWEB_ROOT/grading/stages.sh" answers "$sol"
+			grep -hE '^[A-Z]{4} = ' "$sol/variants" 2>/dev/null || :
+		done | sed 's/^[A-Z]* = //'
+		printf '%s\n' '(struct foo *)p' 'sizeof(*p)' 'a + b * c' 'x ? y : z' \
+			'(unsigned long)-1' '&arr[0]' 'p->a[i].b++' 'f(g(h(1)), 2)' \
+			'!(a && b)' 'a << 2 | b'
+	} | sort -u >"$tmp/cf/exprs"
+	canon_is_clang_format() {
+		local e want got bad=0
+		{
+			echo 'void f(void)'
+			echo '{'
+			while IFS= read -r e; do
+				printf '\tx = %s;\n' "$("$kwblank" canon "$e" | head -n 1)"
+			done <"$tmp/cf/exprs"
+			echo '}'
+		} >"$tmp/cf/t.c"
+		(cd "$tmp/cf" && clang-format t.c) >"$tmp/cf/formatted.c" || return 1
+		diff -u "$tmp/cf/t.c" "$tmp/cf/formatted.c" || bad=1
+		return $bad
+	}
+	check "canonical forms are what clang-format makes of them (kernel .clang-format)" \
+		canon_is_clang_format
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
