@@ -46,6 +46,7 @@ TEST_DEPS="
 /usr/include/cmocka.h libcmocka-dev
 pkg-config pkg-config
 xmllint libxml2-utils
+clang-format clang-format
 $HANDOUT_DEPS"
 
 have() {
