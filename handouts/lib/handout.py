@@ -48,12 +48,12 @@ TEXT = {
         'token': '空格', 'where': '檔案與行號', 'rule': '檢查器的要求',
         'hint': '提示 (取自 checker/%s/blanks.rules)', 'calls': '呼叫 %s',
         'uses': '使用 %s', 'forbids': '不使用 %s', 'or': ' 或 ',
-        'and': ';', 'set': '%s 代表下列任一:%s。',
+        'and': '；', 'set': '%s 代表下列任一：%s。',
         'test': '測試', 'points': '配分', 'checks': '檢查內容 (取自 rubric)',
         'expected': '參考答案', 'variants': '亦接受 (理由)',
         'none': '無', 'total': '合計',
         'listing': '程式列表', 'lines': '行',
-        'banner': '**教師版**:內含參考答案與可接受的等價寫法,請勿發給學員;'
+        'banner': '**教師版**：內含參考答案與可接受的等價寫法，請勿發給學員；'
                   '學員請使用學生版。',
     },
 }
