@@ -87,6 +87,24 @@ check "leaks.py catches an answer in a checker script" plant checker 'checker/.*
 check "leaks.py catches an instructor handout" plant instructor 'instructor' \
 	'cp handouts/01-kthread-echo.en.html handouts/01-kthread-echo.en.instructor.html'
 
+# Hidden tests stay out: in a copy of the tree where one test of stage 1 is
+# hidden, the kit's rubric lacks that line and the kit lacks its script.
+check "a hidden test is left out of the kit (rubric line and script)" bash -c '
+	root=$1/hidden-root
+	rm -rf "$root" && mkdir -p "$root" &&
+	(cd "$0" && tar -cf - Makefile README.md .gitignore grading checker stages solutions handouts) |
+		tar -xf - -C "$root" &&
+	awk "\$1 == \"echo_1k\" { \$4 = \"hidden\" } { print }" "$root/checker/01-kthread-echo/rubric" \
+		>"$root/rubric.tmp" && mv "$root/rubric.tmp" "$root/checker/01-kthread-echo/rubric" &&
+	KWEB_ROOT=$root KWEB_BUILD=$1/hidden-build KWEB_DIST_HANDOUTS=$2 \
+		"$root/handouts/dist.sh" "$1/hidden.tar.gz" &&
+	list=$(tar -tzf "$1/hidden.tar.gz") &&
+	! grep -q "checker/01-kthread-echo/tests/echo_1k.sh" <<<"$list" &&
+	grep -q "checker/01-kthread-echo/tests/echo_64k.sh" <<<"$list" &&
+	rubric=$(tar -xzOf "$1/hidden.tar.gz" kweb-lab/checker/01-kthread-echo/rubric) &&
+	! grep -q "^echo_1k" <<<"$rubric" && grep -q "^echo_64k" <<<"$rubric"' \
+	"$KWEB_ROOT" "$work" "${handouts:-$work/assemble/handouts-build}"
+
 # 3. Grading from the unpacked kit, far from solutions/.
 un=$work/unpacked
 mkdir -p "$un"
