@@ -19,10 +19,11 @@ variant in solutions/*/variants. The kit leaks if:
     which must match that file; anywhere else, never.
 
 Whitespace is ignored when looking for an answer, so a line break or an
-extra space cannot hide one.
+extra space cannot hide one. An answer that is a bare word (a constant, a
+variable) is looked for, as a whole word, only in the stage files and the
+handouts: elsewhere such a word says nothing about a blank.
 """
 import base64
-import io
 import os
 import re
 import subprocess
@@ -215,14 +216,21 @@ def check(root, tarball):
             if not flat:
                 continue
             flat_allowed = squeeze(allowed_from)
+            student_facing = rel.startswith(('stages/', 'handouts/'))
             for stage, tok, expr, kind in exprs:
                 e = squeeze(expr)
                 if not e:
                     continue
-                n = flat.count(e)
-                if n > flat_allowed.count(e):
+                if re.fullmatch(r'\w+', e):
+                    if not student_facing:
+                        continue
+                    word = re.compile(r'(?<!\w)%s(?!\w)' % re.escape(e))
+                    n, allowed = len(word.findall(text)), len(word.findall(allowed_from))
+                else:
+                    n, allowed = flat.count(e), flat_allowed.count(e)
+                if n > allowed:
                     problems.append('%s: the %s of %s in %s (%s) appears %d time(s), %d allowed'
-                                    % (rel, kind, tok, stage, expr, n, flat_allowed.count(e)))
+                                    % (rel, kind, tok, stage, expr, n, allowed))
     subprocess.run(['rm', '-rf', gen])
     return problems
 
