@@ -89,10 +89,13 @@ if [ "$mode" = shell ]; then
 	exec qemu-system-x86_64 "${args[@]}" -serial mon:stdio -serial null
 fi
 
-# script: console on stdout, the script's exit status on the second port.
+# script: console on stdout from the moment the script starts (the boot
+# before it is noise; kernel messages during it, dmesg output and oopses
+# included, are not), the script's exit status on the second port.
 status=$out/status
 qemu-system-x86_64 "${args[@]}" -serial stdio -serial "file:$status" </dev/null |
-	sed -u -e 's/\r$//' -e '/^\[ *[0-9.]*\] /d'
+	sed -u -n -e 's/\r$//' -e '/reboot: Restarting system$/d' \
+		-e '/^kweb: running your script/,$p'
 rc=$(sed -n 's/^# kweb-exit: \([0-9]*\).*/\1/p' "$status" | tail -n 1)
 [ -n "$rc" ] || die "the guest ended before the script finished (crash? see the output above)"
 exit "$rc"
