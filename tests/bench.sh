@@ -36,6 +36,14 @@ printf 'echo booted\n' >"$KWEB_BUILD/bench-boot.sh"
 for i in 1 2 3; do
 	echo "guest boot + script, run $i: $(secs grading/vm-run.sh script 1 solutions "$kernel" "$KWEB_BUILD/bench-boot.sh") s (module build included)"
 done
+# The boot alone: the initramfs vm-run just made, booted straight by QEMU
+# (kernel start to the script's exit and QEMU's end).
+initrd=$KWEB_BUILD/vm/01-kthread-echo-script/initrd.cpio
+kdir=$(kernel_dir "$kernel")
+mapfile -t args < <(vm_qemu_args "$accel" "$kdir" "$initrd" "kweb.mode=script kweb.scale=1")
+for i in 1 2 3; do
+	echo "guest boot alone (QEMU start to exit), run $i: $(secs qemu-system-x86_64 "${args[@]}" -serial null -serial null </dev/null) s"
+done
 for i in 1 2 3; do
 	echo "warm grade STAGE=1 SRC=solutions, run $i: $(secs grading/grade.sh 1 solutions "$kernel") s (target: 20 s)"
 done
