@@ -14,11 +14,11 @@ ANSWERS ?=
 SUBMISSIONS ?=
 CSV ?=
 
-.PHONY: help grade grade-class grade-quiz shell vm-run kernels deps stages check-stages test \
-	test-unit test-grader bench clean handouts dist
+.PHONY: help grade grade-class grade-quiz shell vm-run kernels deps stages \
+	check-stages test bench clean handouts dist
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' Makefile
 	@echo "  make kernels        fetch the 6.12 and 6.1 guest kernels ahead of time"
 	@echo "  make stages         regenerate stages/ from solutions/"
 	@echo "  make bench          measure grading wall time"
