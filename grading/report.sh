@@ -39,7 +39,7 @@ line() {
 		off=$'\033[0m'
 	fi
 	[ "$vis" = visible ] || text="$text${text:+  }(hidden)"
-	printf '  %s %3s/%-3s  %-18s %6ss  %s\n' "$on$label$off" "$score" "$max" \
+	printf '  %s %3s/%-3s  %-20s %6ss  %s\n' "$on$label$off" "$score" "$max" \
 		"$name" "$secs" "$text"
 }
 
