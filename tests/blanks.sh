@@ -12,21 +12,9 @@ set -u
 . "$(dirname "$0")/../grading/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
 
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/check.log" 2>&1; then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what"
-		sed 's/^/#   /' "$tmp/check.log"
-	fi
-}
+TAP_LOG=$tmp/check.log
+. "$KWEB_ROOT/tests/tap.sh"
 
 make -s -C "$KWEB_ROOT/checker/kwblank" OUT="$KWEB_BUILD/host-bin" ||
 	die "building checker/kwblank failed"
@@ -202,5 +190,4 @@ else
 		canon_is_clang_format
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

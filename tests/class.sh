@@ -22,21 +22,9 @@ kernel=${1:-$KWEB_DEFAULT_KERNEL}
 work=$KWEB_BUILD/selftest/class-$kernel
 rm -rf "$work"
 mkdir -p "$work"
-n=0
-failed=0
 
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$work/check.log" 2>&1; then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what"
-		sed 's/^/#   /' "$work/check.log"
-	fi
-}
+TAP_LOG=$work/check.log
+. "$KWEB_ROOT/tests/tap.sh"
 
 # same FILE EXPECTED: the file's first five columns are what is expected.
 same_book() {
@@ -257,5 +245,4 @@ student,score,max_score,status,same_as
 		"$work/quiz/students"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

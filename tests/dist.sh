@@ -20,21 +20,10 @@ rm -rf "$work"
 mkdir -p "$work"
 kit=$work/kweb-lab-student.tar.gz
 LEAKS=$KWEB_ROOT/handouts/lib/leaks.py
-n=0
-failed=0
 
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$work/check.log" 2>&1; then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what"
-		sed 's/^/#   /' "$work/check.log" | tail -n 30
-	fi
-}
+TAP_LOG=$work/check.log
+TAP_TRIM="tail -n 30"
+. "$KWEB_ROOT/tests/tap.sh"
 
 t0=$(date +%s)
 check "make dist writes the student kit" env ${handouts:+KWEB_DIST_HANDOUTS=$handouts} \
@@ -127,5 +116,4 @@ check "the unpacked kit grades stage 1, filled from solutions/01, at full marks"
 	"$un" "$work/answers-01.txt" "$KWEB_CACHE"
 echo "# grading from the kit took $(( $(date +%s) - t0 ))s"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

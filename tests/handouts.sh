@@ -23,23 +23,12 @@ out=${1:-$KWEB_BUILD/selftest/handouts}
 PY=$KWEB_ROOT/handouts/lib/handout.py
 LANGS="zh-TW en"
 QUIZ_STAGE=05-netns
-n=0
-failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/check.log" 2>&1; then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what"
-		sed 's/^/#   /' "$tmp/check.log" | head -n 30
-	fi
-}
+TAP_LOG=$tmp/check.log
+TAP_TRIM="head -n 30"
+. "$KWEB_ROOT/tests/tap.sh"
 
 t0=$(date +%s)
 check "handouts/build.sh builds every student handout (HTML, PDF)" \
@@ -128,5 +117,4 @@ for ed in ('student', 'instructor'):
 sys.exit(1 if bad else 0)
 EOF
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

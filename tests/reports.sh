@@ -15,21 +15,9 @@ set -u
 . "$(dirname "$0")/../grading/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
 
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/check.log" 2>&1; then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what"
-		sed 's/^/#   /' "$tmp/check.log"
-	fi
-}
+TAP_LOG=$tmp/check.log
+. "$KWEB_ROOT/tests/tap.sh"
 
 # --- a synthetic results folder ------------------------------------------------
 r=$tmp/res
@@ -153,7 +141,7 @@ check "report.md: a log cannot close its code fence" bash -c '
 # --- the terminal ---------------------------------------------------------------------
 check "terminal line: the grader's format, no colour when not a terminal" bash -c '
 	out=$("$0/grading/report.sh" line fail 0 8 echo_nc 0.4 "nc got nothing")
-	[ "$out" = "  FAIL      0/8    echo_nc               0.4s  nc got nothing" ]' "$KWEB_ROOT"
+	[ "$out" = "  FAIL      0/8    echo_nc                 0.4s  nc got nothing" ]' "$KWEB_ROOT"
 if command -v script >/dev/null 2>&1; then
 	check "terminal line: colour on a terminal, none with NO_COLOR" bash -c '
 		script -qec "$0/grading/report.sh line pass 8 8 load_default 0.5 \"\"" /dev/null |
@@ -208,5 +196,4 @@ check "stage.conf SOURCES only: a submission cannot name the Kbuild" bash -c '
 	KWEB_OUT=$0/kbres KWEB_FEEDBACK=0 "$1/grading/grade.sh" 1 "$0/kb" >/dev/null 2>&1
 	[ ! -e "$0/kbres/source/Kbuild" ] && [ "$(ls "$0/kbres/source")" = kecho.c ]' "$tmp" "$KWEB_ROOT"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -5,21 +5,9 @@ set -u
 . "$(dirname "$0")/../grading/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
 
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/check.log" 2>&1; then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what"
-		sed 's/^/#   /' "$tmp/check.log"
-	fi
-}
+TAP_LOG=$tmp/check.log
+. "$KWEB_ROOT/tests/tap.sh"
 
 # Every shell script parses.
 for f in "$KWEB_ROOT"/grading/*.sh "$KWEB_ROOT"/checker/*.sh "$KWEB_ROOT"/tests/*.sh; do
@@ -80,5 +68,4 @@ check "stage_dir: an unknown stage is one clear error" bash -c '
 	! (stage_dir "$0/checker" 42) 2>"$1/err" && [ "$(wc -l <"$1/err")" -eq 1 ] &&
 	grep -q "no stage .42." "$1/err"' "$KWEB_ROOT" "$tmp"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
