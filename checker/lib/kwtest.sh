@@ -218,6 +218,26 @@ kw_kthreads() {
 	done | sort -u
 }
 
+# kw_hold N [SECONDS]: N idle client connections to 127.0.0.1:9999, held
+# open in the background (at most SECONDS, default 60) once all are up;
+# kw_hold_end closes them.
+kw_hold() {
+	kwnet hold -c "$1" -w "${2:-60}" >hold.out 2>&1 &
+	KW_HOLD_PID=$!
+	n=0
+	until grep -q ready hold.out; do
+		[ $n -lt $(($(kw_secs 10) * 10)) ] ||
+			kw_fail "$1 clients could not connect: $(cat hold.out)"
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+kw_hold_end() {
+	kill "$KW_HOLD_PID" 2>/dev/null
+	wait "$KW_HOLD_PID" 2>/dev/null
+}
+
 # kw_taint_ok: no oops, warning or soft lockup since boot.
 kw_taint_ok() {
 	t=$(cat /proc/sys/kernel/tainted)
