@@ -530,17 +530,7 @@ scale=$(vm_scale "$accel")
 echo "  guest: Linux $release, $accel, timeouts x$scale"
 
 ov=$out/overlay
-mkdir -p "$ov/kweb/lib" "$ov/kweb/tests" "$ov/kweb/run" "$ov/kweb/module"
-install -m 755 "$KWEB_ROOT/grading/guest/init" "$ov/init"
-cp "$KWEB_ROOT/grading/guest/runtests" "$KWEB_ROOT/checker/lib/kwtest.sh" "$ov/kweb/lib/"
-# Tests shared by several stages first; a stage's own test of the same
-# name wins.
-cp "$KWEB_ROOT"/checker/common/tests/*.sh "$ov/kweb/tests/"
-cp "$check_dir"/tests/*.sh "$ov/kweb/tests/" 2>/dev/null || true
-[ -z "$pack_dir" ] || cp "$pack_dir"/tests/*.sh "$ov/kweb/tests/" 2>/dev/null || true
-cp "$check_dir/stage.conf" "$ov/kweb/run/stage.conf"
-cp "$bdir/$MODULE.ko" "$ov/kweb/module/"
-echo "$MODULE" >"$ov/kweb/run/module"
+vm_overlay "$ov" "$check_dir" "$bdir/$MODULE.ko" "$pack_dir"
 
 boot=0
 max_boots=$((guest_tests * 2 + 3))

@@ -62,14 +62,7 @@ base=$("$KWEB_ROOT/grading/image.sh" base)
 accel=$(vm_accel "$kdir")
 scale=$(vm_scale "$accel")
 ov=$out/overlay
-mkdir -p "$ov/kweb/lib" "$ov/kweb/run" "$ov/kweb/module" "$ov/kweb/tests"
-install -m 755 "$KWEB_ROOT/grading/guest/init" "$ov/init"
-cp "$KWEB_ROOT/grading/guest/runtests" "$KWEB_ROOT/checker/lib/kwtest.sh" "$ov/kweb/lib/"
-cp "$KWEB_ROOT"/checker/common/tests/*.sh "$ov/kweb/tests/"
-cp "$check_dir"/tests/*.sh "$ov/kweb/tests/" 2>/dev/null || true
-cp "$check_dir/stage.conf" "$ov/kweb/run/stage.conf"
-cp "$out/module/$MODULE.ko" "$ov/kweb/module/"
-echo "$MODULE" >"$ov/kweb/run/module"
+vm_overlay "$ov" "$check_dir" "$out/module/$MODULE.ko"
 [ "$mode" != script ] || cp "$script" "$ov/kweb/run/script.sh"
 cat >"$ov/kweb/run/motd" <<EOF
 

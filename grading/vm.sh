@@ -62,3 +62,21 @@ vm_qemu_args() {
 		-append "console=ttyS0 quiet panic=-1 oops=panic softlockup_panic=1 \
 random.trust_cpu=on tsc=reliable no_timer_check mitigations=off $append"
 }
+
+# vm_overlay DIR CHECKDIR KO [PACKDIR]: lay out the per-run part of the
+# guest in DIR: /init, the runner and test library, the stage's tests (the
+# shared ones first; a stage's own test of the same name wins, and an
+# instructor pack's after that), stage.conf and the module.
+vm_overlay() {
+	local ov=$1 check_dir=$2 ko=$3 pack_dir=${4:-} module
+	module=$(basename "$ko" .ko)
+	mkdir -p "$ov/kweb/lib" "$ov/kweb/tests" "$ov/kweb/run" "$ov/kweb/module"
+	install -m 755 "$KWEB_ROOT/grading/guest/init" "$ov/init"
+	cp "$KWEB_ROOT/grading/guest/runtests" "$KWEB_ROOT/checker/lib/kwtest.sh" "$ov/kweb/lib/"
+	cp "$KWEB_ROOT"/checker/common/tests/*.sh "$ov/kweb/tests/"
+	cp "$check_dir"/tests/*.sh "$ov/kweb/tests/" 2>/dev/null || true
+	[ -z "$pack_dir" ] || cp "$pack_dir"/tests/*.sh "$ov/kweb/tests/" 2>/dev/null || true
+	cp "$check_dir/stage.conf" "$ov/kweb/run/stage.conf"
+	cp "$ko" "$ov/kweb/module/"
+	echo "$module" >"$ov/kweb/run/module"
+}
