@@ -72,7 +72,8 @@ fetch_series() {
 	local series dir abi work pkgs deb
 	series=$(kernel_series "$1")
 	dir=$KWEB_CACHE/kernels/$series
-	if [ -f "$dir/ready" ]; then
+	# "ready" holds the cache's format: 2 added the guest's drivers.
+	if [ "$(cat "$dir/ready" 2>/dev/null)" = 2 ]; then
 		return 0
 	fi
 	msg "fetching Debian kernel $series (image and headers, about 100 MB, once)"
@@ -96,7 +97,23 @@ fetch_series() {
 	done
 	# Only the kernel image itself is needed from the (large) image package.
 	dpkg-deb --fsys-tarfile "$work"/debs/linux-image-*.deb |
-		tar -x -C "$work/root" --wildcards './boot/vmlinuz-*' './boot/System.map-*'
+		tar -x -C "$work/root" --wildcards './boot/vmlinuz-*' './boot/System.map-*' \
+			'./lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko*' \
+			'./lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic-pci.ko*'
+	# The guest's own drivers, uncompressed for busybox insmod: a network
+	# card for the host's probes (QEMU's e1000) and pvpanic, which tells
+	# QEMU, and so the host, when the guest kernel panics.
+	mkdir -p "$work/root/drivers"
+	local ko
+	for ko in "$work"/root/lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko* \
+		"$work"/root/lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic-pci.ko*; do
+		[ -f "$ko" ] || die "the kernel image package lacks $(basename "$ko")"
+		case $ko in
+		*.xz) xz -dc "$ko" >"$work/root/drivers/$(basename "$ko" .xz)" ;;
+		*) cp "$ko" "$work/root/drivers/" ;;
+		esac
+	done
+	rm -rf "$work/root/lib/modules"/*/kernel
 	# The headers' top Makefile includes the -common tree by absolute path;
 	# make it relative to where the tree is unpacked, so the cache can move.
 	local hdr="$work/root/usr/src/linux-headers-$abi"
@@ -113,7 +130,7 @@ fetch_series() {
 	ln -s root/boot/vmlinuz "$dir/vmlinuz"
 	printf '%s\n' "$abi" >"$dir/release"
 	printf '%s\n' "$pkgs" | tr ' ' '\n' | sed '/^$/d' >"$dir/packages"
-	touch "$dir/ready"
+	echo 2 >"$dir/ready"
 	rm -rf "$work"
 	trap - EXIT
 	msg "kernel $series ready: $abi"

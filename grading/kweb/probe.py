@@ -1,0 +1,147 @@
+"""The host's own look at the server in the guest.
+
+A probe connects to 127.0.0.1:PORT, which QEMU forwards to port 9999 of the
+guest's network card: what it sees is what the module really does, however
+the guest reports its tests. alive says the server answered at all (the
+guest's other network tests are believed only then), correct says it
+answered right (the probe test's own points).
+"""
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from .protocol import clean
+
+
+@dataclass
+class ProbeResult:
+    alive: bool
+    correct: bool
+    message: str
+
+
+def _exchange(port, data, timeout, want=None, half_close=True):
+    """Send data, read until EOF (or until want bytes), within timeout."""
+    deadline = time.monotonic() + timeout
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        got = b""
+        while time.monotonic() < deadline and len(got) < (want or 1 << 20):
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+
+def _connect_retry(fn, timeout):
+    """fn() until it stops failing to connect (the forwarded port can take
+    a moment), for at most timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return fn()
+        except (ConnectionRefusedError, ConnectionResetError) as e:
+            if time.monotonic() > deadline:
+                raise e
+            time.sleep(0.3)
+
+
+def probe_echo(port, scale=1):
+    t = 10 * scale
+    line = b"kweb-probe %s\n" % os.urandom(8).hex().encode()
+    try:
+        got = _connect_retry(lambda: _exchange(port, line, t, len(line)), t)
+    except OSError as e:
+        return ProbeResult(False, False, "could not talk to the server from "
+                           "the host: %s" % e)
+    if got != line:
+        return ProbeResult(False, False, "the host sent %r and got back %r"
+                           % (line.decode(), clean(got[:80])))
+    big = os.urandom(32 * 1024).hex().encode()
+    try:
+        got = _exchange(port, big, 3 * t, len(big))
+    except OSError as e:
+        return ProbeResult(True, False, "64 KiB from the host: %s" % e)
+    if got != big:
+        return ProbeResult(True, False, "the host sent 64 KiB and got back "
+                           "%d bytes%s" % (len(got), "" if len(got) != len(big)
+                                           else " that differ"))
+    return ProbeResult(True, True, "a line and 64 KiB from the host came "
+                       "back intact")
+
+
+def _http(port, method, t):
+    path = "/kweb-probe-%s" % os.urandom(4).hex()
+    req = ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kweb-probe\r\n"
+           "Connection: close\r\n\r\n" % (method, path)).encode()
+    return _exchange(port, req, t, half_close=False)
+
+
+def parse_response(raw):
+    """(status code, headers dict, body) of an HTTP/1.x response, or None."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    if len(parts) < 2 or parts[0] not in (b"HTTP/1.0", b"HTTP/1.1") \
+            or not parts[1].isdigit():
+        return None
+    headers = {}
+    for h in lines[1:]:
+        k, colon, v = h.partition(b":")
+        if not colon:
+            return None
+        headers[k.strip().lower().decode("latin-1")] = v.strip().decode(
+            "latin-1")
+    return int(parts[1]), headers, body
+
+
+def probe_http(port, scale=1):
+    t = 10 * scale
+    try:
+        raw = _connect_retry(lambda: _http(port, "GET", t), t)
+    except OSError as e:
+        return ProbeResult(False, False, "could not talk to the server from "
+                           "the host: %s" % e)
+    if not raw.startswith(b"HTTP/1."):
+        return ProbeResult(False, False, "GET from the host got %r, not an "
+                           "HTTP response" % clean(raw[:60]))
+    r = parse_response(raw)
+    if r is None:
+        return ProbeResult(True, False, "GET from the host: the response's "
+                           "head is malformed: %r" % clean(raw[:80]))
+    code, headers, body = r
+    if code != 200:
+        return ProbeResult(True, False, "GET from the host got status %d, "
+                           "expected 200" % code)
+    cl = headers.get("content-length", "")
+    if not cl.isdigit() or int(cl) != len(body):
+        return ProbeResult(True, False, "GET from the host: Content-Length "
+                           "'%s' but a body of %d bytes" % (clean(cl, 20),
+                                                            len(body)))
+    try:
+        raw = _http(port, "HEAD", t)
+    except OSError as e:
+        return ProbeResult(True, False, "HEAD from the host: %s" % e)
+    r = parse_response(raw)
+    if r is None or r[0] != 200:
+        return ProbeResult(True, False, "HEAD from the host got %r"
+                           % clean(raw[:60]))
+    if r[2]:
+        return ProbeResult(True, False, "HEAD from the host got a body of %d "
+                           "bytes" % len(r[2]))
+    return ProbeResult(True, True, "GET and HEAD from the host got "
+                       "well-formed answers (200, Content-Length %s)" % cl)
+
+
+PROBES = {"echo": probe_echo, "http": probe_http}
