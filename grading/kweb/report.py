@@ -75,8 +75,9 @@ def clean(text):
 
 
 def one(text):
-    """Clean text on one line (a message, a description, a table cell)."""
-    return one_line(clean(text))
+    """Clean text on one line (a message, a description, a table cell): as
+    results.tsv keeps it (model.one_line), then cleaned."""
+    return clean(one_line(text)).strip()
 
 
 def _lines(text):
