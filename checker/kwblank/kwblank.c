@@ -4,17 +4,24 @@
  *
  *   kwblank check --stage DIR --file NAME... [--rules FILE] [--shown NAME]
  *                 (--answers FILE | --submission DIR)
- *                 [--table FILE] [--key FILE]
+ *                 [--table FILE] [--key FILE] [--json FILE]
+ *   kwblank rules --json RULES
  *   kwblank canon [--level N] EXPRESSION
  *
  * check: DIR is the pristine stage (with its AAAA, BBBB, ... tokens), each
  * --file one of its source files; the submission is an answers file or a
  * folder with the same files filled in. Prints one finding a line
  * ("WHERE: BLANK: KIND: text"), writes a table of the answers (--table) and
- * the normalized answer set (--key). Exit status: 0 nothing to report,
- * 1 findings, 3 blanks not answered or not filled in (or an answers file
- * that cannot be read as one), 2 usage error or a stage and rules file
- * that disagree.
+ * the normalized answer set (--key), and all of it as JSON (--json: the
+ * findings, each blank's expression as given and canonical, and the
+ * answers refused; see kw_result_json()). An answer in an answers file
+ * that is not one C expression is refused: the grader must not fill it in.
+ * Exit status: 0 nothing to report, 1 findings, 3 blanks not answered or
+ * not filled in, an answer refused, or an answers file that cannot be
+ * read as one; 2 usage error or a stage and rules file that disagree.
+ *
+ * rules: a blanks.rules file as JSON on stdout (kw_rules_json()), for the
+ * handouts; exit status 2 (the reason on stderr) if it does not parse.
  *
  * canon: the canonical form of one expression and its findings, in a slot
  * demanding level N (default 2, a full expression).
@@ -45,7 +52,7 @@ die(const char *fmt, ...)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	die("usage: kwblank check --stage DIR --file NAME... [--rules FILE] [--shown NAME] (--answers FILE | --submission DIR) [--table FILE] [--key FILE] | kwblank canon [--level N] EXPRESSION");
+	die("usage: kwblank check --stage DIR --file NAME... [--rules FILE] [--shown NAME] (--answers FILE | --submission DIR) [--table FILE] [--key FILE] [--json FILE] | kwblank rules --json RULES | kwblank canon [--level N] EXPRESSION");
 }
 
 static char *read_or_die(const char *path)
@@ -109,6 +116,7 @@ static int check(int argc, char **argv)
 {
 	const char *stage = NULL, *rules_path = NULL, *shown = NULL;
 	const char *answers = NULL, *sub = NULL, *table = NULL, *key = NULL;
+	const char *json = NULL;
 	struct kw_strv files = { 0 };
 	struct kw_rules rules, *rp = NULL;
 	struct kw_stage st;
@@ -137,6 +145,8 @@ static int check(int argc, char **argv)
 			table = val;
 		else if (!strcmp(opt, "--key"))
 			key = val;
+		else if (!strcmp(opt, "--json"))
+			json = val;
 		else
 			usage();
 		i++;
@@ -155,7 +165,15 @@ static int check(int argc, char **argv)
 		rp = &rules;
 	}
 	if (answers) {
-		char *text = read_or_die(answers);
+		size_t len, k;
+		char *text = kw_read_file(answers, &len);
+
+		if (!text)
+			die("cannot read %s: %s", answers, strerror(errno));
+		/* a NUL byte is no end of the text: it is refused as any other */
+		for (k = 0; k < len; k++)
+			if (!text[k])
+				text[k] = '\x01';
 
 		kw_check_answers(&st, rp, text, shown ? shown : answers, &res);
 		free(text);
@@ -188,6 +206,15 @@ static int check(int argc, char **argv)
 		fclose(f);
 	}
 	rc = res.fatal ? 3 : kw_result_violations(&res) ? 1 : 0;
+	if (json) {
+		struct kw_buf j = { 0 };
+		FILE *f = open_or_die(json);
+
+		kw_result_json(&res, rp, answers ? "answers" : "submission", rc, &j);
+		if (fputs(j.s, f) == EOF || fclose(f))
+			die("cannot write %s: %s", json, strerror(errno));
+		kw_buf_free(&j);
+	}
 	kw_result_free(&res);
 	kw_stage_free(&st);
 	if (rp)
@@ -199,6 +226,27 @@ static int check(int argc, char **argv)
 	return rc;
 }
 
+static int rules(int argc, char **argv)
+{
+	struct kw_rules r;
+	struct kw_buf err = { 0 }, j = { 0 };
+	char *text;
+
+	if (argc != 2 || strcmp(argv[0], "--json"))
+		usage();
+	text = read_or_die(argv[1]);
+	if (kw_rules_parse(text, argv[1], &r, &err))
+		die("%s", err.s);
+	free(text);
+	kw_rules_json(&r, &j);
+	fputs(j.s, stdout);
+	kw_buf_free(&j);
+	kw_rules_free(&r);
+	if (fflush(stdout))
+		die("cannot write the rules: %s", strerror(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -207,5 +255,7 @@ int main(int argc, char **argv)
 		return check(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "canon"))
 		return canon(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "rules"))
+		return rules(argc - 2, argv + 2);
 	usage();
 }

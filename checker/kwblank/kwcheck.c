@@ -128,6 +128,7 @@ void kw_result_free(struct kw_result *res)
 		free(res->blanks[i].where);
 		free(res->blanks[i].text);
 		free(res->blanks[i].canon);
+		free(res->blanks[i].refusal);
 		kw_findings_free(&res->blanks[i].findings);
 	}
 	free(res->blanks);
@@ -251,7 +252,7 @@ void kw_check_answers(const struct kw_stage *st, const struct kw_rules *rules,
 	}
 	for (i = 0; i < st->nsites; i++) {
 		struct kw_blank *b = &res->blanks[i];
-		char *v = NULL;
+		char *v = NULL, *why;
 
 		for (k = 0; k < names.n; k++)
 			if (!strcmp(names.v[k], b->name))
@@ -267,6 +268,15 @@ void kw_check_answers(const struct kw_stage *st, const struct kw_rules *rules,
 		}
 		b->where = kw_printf("%s:%u", shown, at[k]);
 		b->text = v;
+		if (kw_not_expression(v, 1, &why)) {
+			/* never filled in, never built */
+			b->refusal = kw_printf("not one C expression (%s): answers hold expressions only",
+					       why);
+			kw_add(&b->findings, KW_SYNTAX, "%s", b->refusal);
+			res->fatal = 1;
+			free(why);
+			continue;
+		}
 		judge(b, v, st->sites[i].level, 1, rules);
 	}
 	free(at);
@@ -508,6 +518,30 @@ static size_t sites_of_line(const struct filecheck *fc, size_t pl, size_t *idx,
 	return n;
 }
 
+/*
+ * A filled-in file may hold anything (its student edits it freely): what
+ * is not one expression in a blank is feedback, when the parser did not
+ * say so already.
+ */
+static void not_expression(struct kw_blank *bl, const char *text)
+{
+	char *flat, *why, *p;
+	size_t k;
+
+	for (k = 0; k < bl->findings.n; k++)
+		if (bl->findings.v[k].kind == KW_SYNTAX)
+			return;
+	flat = kw_strdup(text);
+	for (p = flat; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (kw_not_expression(flat, 0, &why)) {
+		kw_add(&bl->findings, KW_SYNTAX, "not one C expression (%s)", why);
+		free(why);
+	}
+	free(flat);
+}
+
 /* Judge the blanks of a pristine line, found from student line sl on. */
 static void judge_line(struct filecheck *fc, const struct pattern *pt,
 		       const size_t *idx, size_t nb, size_t sl, const char *joined, const struct kw_toks *jt,
@@ -533,6 +567,7 @@ static void judge_line(struct filecheck *fc, const struct pattern *pt,
 			continue;
 		}
 		judge(bl, text, fc->st->sites[idx[b]].level, 0, fc->rules);
+		not_expression(bl, text);
 		flat = collapse(text);
 		if (bl->canon && strcmp(flat, bl->canon))
 			kw_add(&bl->findings, KW_STYLE, "kernel style: write %s",
@@ -835,20 +870,124 @@ static char *one_line(const char *s)
 	return flat;
 }
 
-void kw_result_key(const struct kw_result *res, FILE *out)
+static char *key_text(const struct kw_result *res)
 {
+	struct kw_buf k = { 0 };
 	size_t i;
 
+	kw_buf_add(&k, "");
 	for (i = 0; i < res->n; i++) {
 		const struct kw_blank *b = &res->blanks[i];
 		char *t = b->canon ? kw_strdup(b->canon) :
 			  b->text ? one_line(b->text) : kw_strdup("");
 
-		fprintf(out, "%s = %s\n", b->name, t);
+		kw_buf_addf(&k, "%s = %s\n", b->name, t);
 		free(t);
 	}
 	if (res->changed)
-		fputs("changed\n", out);
+		kw_buf_add(&k, "changed\n");
+	return kw_buf_take(&k);
+}
+
+void kw_result_key(const struct kw_result *res, FILE *out)
+{
+	char *k = key_text(res);
+
+	fputs(k, out);
+	free(k);
+}
+
+static const char *verdict_of(const struct kw_blank *b)
+{
+	size_t k;
+
+	for (k = 0; k < b->findings.n; k++)
+		if (is_violation(b->findings.v[k].kind))
+			return kw_kind_name(b->findings.v[k].kind);
+	return "ok";
+}
+
+static void json_opt(struct kw_buf *out, const char *s)
+{
+	if (s)
+		kw_json_str(out, s);
+	else
+		kw_buf_add(out, "null");
+}
+
+static void json_finding(struct kw_buf *out, int *first, const char *where,
+			 const char *blank, const char *kind, const char *text)
+{
+	kw_buf_add(out, *first ? "\n  {\"where\": " : ",\n  {\"where\": ");
+	*first = 0;
+	json_opt(out, where);
+	kw_buf_add(out, ", \"blank\": ");
+	json_opt(out, blank);
+	kw_buf_add(out, ", \"kind\": ");
+	kw_json_str(out, kind);
+	kw_buf_add(out, ", \"text\": ");
+	kw_json_str(out, text);
+	kw_buf_addc(out, '}');
+}
+
+void kw_result_json(const struct kw_result *res, const struct kw_rules *rules,
+		    const char *mode, int exit_code, struct kw_buf *out)
+{
+	size_t i, k;
+	int first = 1, one;
+	char *key;
+
+	kw_buf_add(out, "{\"mode\": ");
+	kw_json_str(out, mode);
+	kw_buf_addf(out, ", \"exit\": %d, \"fatal\": %s, \"changed\": %s,\n \"findings\": [",
+		    exit_code, res->fatal ? "true" : "false",
+		    res->changed ? "true" : "false");
+	for (k = 0; k < res->general.n; k++)
+		json_finding(out, &first, res->general_where.v[k], NULL,
+			     kw_kind_name(res->general.v[k].kind),
+			     res->general.v[k].text);
+	for (i = 0; i < res->n; i++)
+		for (k = 0; k < res->blanks[i].findings.n; k++)
+			json_finding(out, &first, res->blanks[i].where,
+				     res->blanks[i].name,
+				     kw_kind_name(res->blanks[i].findings.v[k].kind),
+				     res->blanks[i].findings.v[k].text);
+	kw_buf_add(out, "],\n \"blanks\": [");
+	for (i = 0; i < res->n; i++) {
+		const struct kw_blank *b = &res->blanks[i];
+
+		one = b->text && !b->refusal;
+		for (k = 0; k < b->findings.n; k++)
+			if (b->findings.v[k].kind == KW_SYNTAX ||
+			    b->findings.v[k].kind == KW_MISSING)
+				one = 0;
+		kw_buf_add(out, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+		kw_json_str(out, b->name);
+		kw_buf_add(out, ", \"where\": ");
+		json_opt(out, b->where);
+		kw_buf_add(out, ", \"given\": ");
+		json_opt(out, b->text);
+		kw_buf_add(out, ", \"canon\": ");
+		json_opt(out, b->canon);
+		kw_buf_addf(out, ", \"one_expression\": %s, \"verdict\": ",
+			    one ? "true" : "false");
+		kw_json_str(out, verdict_of(b));
+		kw_buf_add(out, ", \"hint\": ");
+		json_opt(out, rules ? kw_rules_hint(rules, b->name) : NULL);
+		kw_buf_addc(out, '}');
+	}
+	kw_buf_add(out, "],\n \"refusals\": [");
+	first = 1;
+	for (i = 0; i < res->n; i++)
+		if (res->blanks[i].refusal)
+			json_finding(out, &first, res->blanks[i].where,
+				     res->blanks[i].name, "refused",
+				     res->blanks[i].refusal);
+	key = key_text(res);
+	kw_buf_add(out, "],\n \"key\": ");
+	kw_json_str(out, key);
+	kw_buf_add(out, "}\n");
+	free(key);
 }
 
 void kw_result_table(const struct kw_result *res, FILE *out)
@@ -857,15 +996,9 @@ void kw_result_table(const struct kw_result *res, FILE *out)
 
 	for (i = 0; i < res->n; i++) {
 		const struct kw_blank *b = &res->blanks[i];
-		const char *verdict = "ok";
+		const char *verdict = verdict_of(b);
 		char *t = b->text ? one_line(b->text) : kw_strdup("");
 
-		for (k = 0; k < b->findings.n; k++) {
-			if (is_violation(b->findings.v[k].kind)) {
-				verdict = kw_kind_name(b->findings.v[k].kind);
-				break;
-			}
-		}
 		for (k = 0; t[k]; k++)
 			if (t[k] == '\t')
 				t[k] = ' ';

@@ -48,6 +48,7 @@ struct kw_blank {
 	char *where;		/* answers.txt:3 or stages/01-x/kecho.c:160 */
 	char *text;		/* the expression as written; NULL: not found */
 	char *canon;		/* its canonical form, NULL if it does not parse */
+	char *refusal;		/* answers only: why it cannot be filled in */
 	struct kw_findings findings;
 };
 
@@ -62,7 +63,9 @@ struct kw_result {
 
 /*
  * Check an answers file ("AAAA = expression" lines) against the stage.
- * shown names the file in messages.
+ * shown names the file in messages. An answer that is not one C
+ * expression (kw_not_expression()) is refused: it is never filled in, and
+ * the result is fatal.
  */
 void kw_check_answers(const struct kw_stage *st, const struct kw_rules *rules,
 		      const char *answers, const char *shown,
@@ -90,6 +93,17 @@ void kw_result_key(const struct kw_result *res, FILE *out);
 
 /* A table for reports: "name<TAB>where<TAB>expression<TAB>verdict". */
 void kw_result_table(const struct kw_result *res, FILE *out);
+
+/*
+ * Everything as one JSON object, for grading/kweb/blanks.py:
+ * {"mode": "answers"|"submission", "exit": N, "fatal", "changed",
+ *  "findings": [{"where", "blank" (null: about no single blank), "kind",
+ *  "text"}], "blanks": [{"name", "where", "given" (the expression as
+ *  written, null if none), "canon", "one_expression", "verdict", "hint"}],
+ *  "refusals": [{"where", "blank", "text"}], "key": the --key text}.
+ */
+void kw_result_json(const struct kw_result *res, const struct kw_rules *rules,
+		    const char *mode, int exit_code, struct kw_buf *out);
 
 /* Is s a blank's name (four times the same capital letter)? */
 int kw_is_blank_name(const char *s, size_t n);

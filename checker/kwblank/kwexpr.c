@@ -1434,3 +1434,135 @@ void kw_analysis_free(struct kw_analysis *a)
 	kw_findings_free(&a->findings);
 	memset(a, 0, sizeof(*a));
 }
+
+/* ---- one expression, and nothing that could smuggle in more ------------- */
+
+static const char *const smuggling_words[][2] = {
+	{ "asm", "GNU asm" }, { "__asm", "GNU asm" }, { "__asm__", "GNU asm" },
+	{ "_Pragma", "_Pragma" }, { "__pragma", "_Pragma" },
+	{ "__attribute__", "__attribute__" }, { "__attribute", "__attribute__" },
+	{ "__label__", "__label__" },
+};
+
+static int refuse(char **why, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *const raw_prefixes[] = { "R", "LR", "uR", "UR", "u8R" };
+
+static int refuse(char **why, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		kw_oom();
+	*why = kw_alloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(*why, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+static int is_trigraph(const char *s)
+{
+	return s[0] == '?' && s[1] == '?' && s[2] && strchr("=/'()!<>-", s[2]);
+}
+
+int kw_not_expression(const char *text, int answers, char **why)
+{
+	const char *s = text;
+	char stack[64];
+	size_t depth = 0, i, len = strlen(text);
+
+	*why = NULL;
+	if (answers && len > KW_ANSWER_MAX)
+		return refuse(why, "longer than %d characters", KW_ANSWER_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if ((c < 0x20 && c != '\t') || c >= 0x7f)
+			return refuse(why, "a byte 0x%02x at column %zu: only printable ASCII",
+				      c, i + 1);
+		if (is_trigraph(text + i))
+			return refuse(why, "the trigraph '%.3s'", text + i);
+	}
+	while (*s) {
+		char c = *s;
+
+		if (c == '"' || c == '\'') {
+			/* a literal, with its escapes, as the compiler reads it */
+			for (s++; *s && *s != c; s++)
+				if (*s == '\\' && s[1])
+					s++;
+			if (!*s)
+				return refuse(why, "an unterminated %s",
+					      c == '"' ? "string" : "character constant");
+			s++;
+			continue;
+		}
+		if (ident_start(c)) {
+			const char *w = s;
+
+			while (ident_char(*s))
+				s++;
+			for (i = 0; i < ARRAY_SIZE(smuggling_words); i++)
+				if (strlen(smuggling_words[i][0]) == (size_t)(s - w) &&
+				    !memcmp(w, smuggling_words[i][0], (size_t)(s - w)))
+					return refuse(why, "%s", smuggling_words[i][1]);
+			if (IN(w, (size_t)(s - w), statement_words))
+				return refuse(why, "the statement keyword '%.*s'",
+					      (int)(s - w), w);
+			/* GNU C has R"x(...)x" strings, where '\\' is no escape */
+			if (*s == '"' && IN(w, (size_t)(s - w), raw_prefixes))
+				return refuse(why, "a raw string literal");
+			continue;	/* L"x" and u8"x": the literal comes next */
+		}
+		if (isdigit((unsigned char)c)) {
+			/* a preprocessing number: 1e+5, 0x1p-3, 10UL */
+			for (s++; ident_char(*s) || *s == '.' ||
+				  ((*s == '+' || *s == '-') && strchr("eEpP", s[-1])); s++)
+				;
+			continue;
+		}
+		if (c == '/' && (s[1] == '*' || s[1] == '/'))
+			return refuse(why, "a comment '%.2s'", s);
+		if (c == '\\')
+			return refuse(why, "a backslash outside a string");
+		if (c == '#')
+			return refuse(why, "preprocessor '#'");
+		if (c == ';')
+			return refuse(why, "';'");
+		if ((c == '<' && (s[1] == '%' || s[1] == ':')) ||
+		    (c == '%' && (s[1] == '>' || s[1] == ':')) ||
+		    (c == ':' && s[1] == '>'))
+			return refuse(why, "the digraph '%.2s'", s);
+		if (c == '(') {
+			const char *n = s + 1;
+
+			while (*n == ' ' || *n == '\t')
+				n++;
+			if (*n == '{')
+				return refuse(why, "statement expression '({'");
+		}
+		if (c == '{' || c == '}')
+			return refuse(why, "braces '%c'", c);
+		if (c == '(' || c == '[') {
+			if (depth == sizeof(stack))
+				return refuse(why, "parentheses nested too deeply");
+			stack[depth++] = c;
+		} else if (c == ')' || c == ']') {
+			if (!depth || stack[depth - 1] != (c == ')' ? '(' : '['))
+				return refuse(why, "an unbalanced '%c'", c);
+			depth--;
+		} else if (c == ',' && !depth) {
+			return refuse(why, "a comma at the top level");
+		}
+		s++;
+	}
+	if (depth)
+		return refuse(why, "an unbalanced '%c'", stack[depth - 1]);
+	return 0;
+}

@@ -112,4 +112,21 @@ struct kw_analysis {
 void kw_analyze(const char *text, int level, struct kw_analysis *a);
 void kw_analysis_free(struct kw_analysis *a);
 
+/* ---- one expression, and nothing that could smuggle in more ------------- */
+
+#define KW_ANSWER_MAX	200	/* characters in an answers file's answer */
+
+/*
+ * Is text anything but one C expression, by what it holds: a statement
+ * expression, braces, ';', a comment, '#', a backslash outside a literal,
+ * a comma at the top level, unbalanced parentheses or brackets, GNU asm,
+ * _Pragma, __attribute__, a statement keyword, a digraph or trigraph, an
+ * unterminated literal, a byte that is not printable ASCII (tab aside),
+ * or (answers set: an answers file's answer) more than KW_ANSWER_MAX
+ * characters. Literals are lexed as the compiler does, so that a quote
+ * cannot hide any of these. Returns 0, or 1 with why set to a short
+ * reason ("statement expression '({'") the caller frees.
+ */
+int kw_not_expression(const char *text, int answers, char **why);
+
 #endif /* KWEXPR_H */

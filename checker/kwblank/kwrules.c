@@ -68,6 +68,7 @@ static int add_word(struct kw_rule *rule, const char *word, int only,
 {
 	size_t s, j;
 
+	kw_strv_push(&rule->written, word);
 	if (word[0] != '@') {
 		if (is_ident(word)) {
 			kw_strv_push(&rule->words, word);
@@ -208,9 +209,11 @@ bad_line:
 	}
 	rc = 0;
 out:
+	r->set_words = kw_alloc((nsets ? nsets : 1) * sizeof(*r->set_words));
 	for (s = 0; s < nsets; s++) {
+		kw_strv_push(&r->set_names, sets[s].name);
+		r->set_words[s] = sets[s].words;	/* moved */
 		free(sets[s].name);
-		kw_strv_free(&sets[s].words);
 	}
 	free(sets);
 	kw_strv_free(&lines);
@@ -225,7 +228,12 @@ void kw_rules_free(struct kw_rules *r)
 		free(r->v[i].blank);
 		free(r->v[i].set);
 		kw_strv_free(&r->v[i].words);
+		kw_strv_free(&r->v[i].written);
 	}
+	for (i = 0; i < r->set_names.n; i++)
+		kw_strv_free(&r->set_words[i]);
+	free(r->set_words);
+	kw_strv_free(&r->set_names);
 	free(r->v);
 	free(r->path);
 	kw_strv_free(&r->blanks);
@@ -316,4 +324,61 @@ const char *kw_rules_hint(const struct kw_rules *r, const char *blank)
 		    !strcmp(r->hint_blank.v[i], "*"))
 			return r->hint_text.v[i];
 	return NULL;
+}
+
+static const char *verb_name(enum kw_verb v)
+{
+	switch (v) {
+	case KW_CALLS:
+		return "calls";
+	case KW_USES:
+		return "uses";
+	case KW_FORBIDS:
+		return "forbids";
+	}
+	return "?";
+}
+
+void kw_rules_json(const struct kw_rules *r, struct kw_buf *out)
+{
+	size_t i;
+
+	kw_buf_add(out, "{\"path\": ");
+	kw_json_str(out, r->path);
+	kw_buf_add(out, ",\n \"blanks\": ");
+	kw_json_strv(out, &r->blanks);
+	kw_buf_add(out, ",\n \"sets\": {");
+	for (i = 0; i < r->set_names.n; i++) {
+		kw_buf_add(out, i ? ",\n  " : "\n  ");
+		kw_json_str(out, r->set_names.v[i]);
+		kw_buf_add(out, ": ");
+		kw_json_strv(out, &r->set_words[i]);
+	}
+	kw_buf_add(out, "},\n \"rules\": [");
+	for (i = 0; i < r->n; i++) {
+		const struct kw_rule *rule = &r->v[i];
+
+		kw_buf_add(out, i ? ",\n  {\"blank\": " : "\n  {\"blank\": ");
+		kw_json_str(out, rule->blank);
+		kw_buf_add(out, ", \"verb\": ");
+		kw_json_str(out, verb_name(rule->verb));
+		kw_buf_add(out, ", \"words\": ");
+		kw_json_strv(out, &rule->words);
+		kw_buf_add(out, ", \"written\": ");
+		kw_json_strv(out, &rule->written);
+		kw_buf_add(out, ", \"set\": ");
+		if (rule->set)
+			kw_json_str(out, rule->set);
+		else
+			kw_buf_add(out, "null");
+		kw_buf_addf(out, ", \"line\": %u}", rule->line);
+	}
+	kw_buf_add(out, "],\n \"hints\": {");
+	for (i = 0; i < r->hint_blank.n; i++) {
+		kw_buf_add(out, i ? ",\n  " : "\n  ");
+		kw_json_str(out, r->hint_blank.v[i]);
+		kw_buf_add(out, ": ");
+		kw_json_str(out, r->hint_text.v[i]);
+	}
+	kw_buf_add(out, "}}\n");
 }

@@ -21,7 +21,8 @@ enum kw_verb {
 struct kw_rule {
 	char *blank;		/* AAAA, or "*" for every blank */
 	enum kw_verb verb;
-	struct kw_strv words;
+	struct kw_strv words;	/* the words, sets expanded */
+	struct kw_strv written;	/* the words as written (@NAME for a set) */
 	char *set;		/* the set named, when the words came from one */
 	unsigned int line;
 };
@@ -32,6 +33,8 @@ struct kw_rules {
 	struct kw_rule *v;
 	size_t n;
 	struct kw_strv hint_blank, hint_text;
+	struct kw_strv set_names;	/* the "set" lines, in order */
+	struct kw_strv *set_words;
 };
 
 /* Parse a rules file's text; on error, -1 with the reason in err. */
@@ -45,5 +48,13 @@ void kw_rules_check(const struct kw_rules *r, const char *blank,
 
 /* The hint for a blank (several hint lines joined), or NULL. */
 const char *kw_rules_hint(const struct kw_rules *r, const char *blank);
+
+/*
+ * The rules as one JSON object (for the handouts, which show them):
+ * {"path", "blanks": [...], "sets": {NAME: [words]}, "rules": [{"blank",
+ * "verb", "words" (sets expanded), "written", "set", "line"}],
+ * "hints": {BLANK: text}}.
+ */
+void kw_rules_json(const struct kw_rules *r, struct kw_buf *out);
 
 #endif /* KWRULES_H */

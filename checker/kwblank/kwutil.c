@@ -208,3 +208,84 @@ void kw_split_lines(const char *text, struct kw_strv *lines)
 		p = nl + 1;
 	}
 }
+
+/* The length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* no overlong forms, no surrogates, nothing above U+10FFFF */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void kw_json_str(struct kw_buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
+	kw_buf_addc(b, '"');
+	while (*s) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\') {
+			kw_buf_addc(b, '\\');
+			kw_buf_addc(b, (char)c);
+			s++;
+		} else if (c == '\n') {
+			kw_buf_add(b, "\\n");
+			s++;
+		} else if (c == '\t') {
+			kw_buf_add(b, "\\t");
+			s++;
+		} else if (c < 0x20 || c == 0x7f) {
+			kw_buf_addf(b, "\\u%04x", c);
+			s++;
+		} else if (c < 0x80) {
+			kw_buf_addc(b, (char)c);
+			s++;
+		} else if ((n = utf8_len(s)) > 0) {
+			kw_buf_addn(b, (const char *)s, n);
+			s += n;
+		} else {
+			kw_buf_add(b, "\\ufffd");
+			s++;
+		}
+	}
+	kw_buf_addc(b, '"');
+}
+
+void kw_json_strv(struct kw_buf *b, const struct kw_strv *l)
+{
+	size_t i;
+
+	kw_buf_addc(b, '[');
+	for (i = 0; i < l->n; i++) {
+		if (i)
+			kw_buf_add(b, ", ");
+		kw_json_str(b, l->v[i]);
+	}
+	kw_buf_addc(b, ']');
+}

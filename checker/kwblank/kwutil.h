@@ -52,4 +52,13 @@ char *kw_read_file(const char *path, size_t *len);
 /* Split text into lines (without their "\n" or "\r\n"). */
 void kw_split_lines(const char *text, struct kw_strv *lines);
 
+/*
+ * Append s as a JSON string, quotes included: '"', '\\' and control
+ * characters escaped, valid UTF-8 kept as it is, any other byte (text from
+ * a submission need not be UTF-8) written as U+FFFD.
+ */
+void kw_json_str(struct kw_buf *b, const char *s);
+/* Append a JSON list of the strings. */
+void kw_json_strv(struct kw_buf *b, const struct kw_strv *l);
+
 #endif /* KWUTIL_H */

@@ -503,7 +503,10 @@ static void test_answers_problems(void **state)
 	assert_true(r.fatal);
 	assert_true(has(&blank(&r, "BBBB")->findings, KW_MISSING, "not answered"));
 	assert_true(has(&blank(&r, "AAAA")->findings, KW_STYLE, "write h(1, 2)"));
-	assert_true(has(&blank(&r, "CCCC")->findings, KW_SYNTAX, "no ';'"));
+	assert_true(has(&blank(&r, "CCCC")->findings, KW_SYNTAX,
+			"not one C expression (';'): answers hold expressions only"));
+	assert_non_null(blank(&r, "CCCC")->refusal);
+	assert_null(blank(&r, "AAAA")->refusal);
 	assert_true(has(&r.general, KW_SYNTAX, "no blank DDDD"));
 	kw_result_free(&r);
 
@@ -658,7 +661,7 @@ static void test_key(void **state)
 	FILE *f;
 	char *s = filled("h(1, 2)", "!done", "stop(x)");
 
-	kw_check_answers(&fx->st, NULL, "AAAA = h( 1,2 )\nBBBB = !done /* x */\nCCCC = stop(x)\n",
+	kw_check_answers(&fx->st, NULL, "AAAA = h( 1,2 )\nBBBB = !  done\nCCCC = stop(x)\n",
 			 "a", &r1);
 	check_files(fx, s, &r2);
 	kw_check_answers(&fx->st, NULL, "AAAA = h(1, 2)\nBBBB = (!done)\nCCCC = stop(x)\n",
@@ -684,6 +687,201 @@ static void test_key(void **state)
 	free(s);
 }
 
+
+/* ---- answers that are not one expression -------------------------------- */
+
+static const char *const refused_cases[][2] = {
+	{ "({ int x = 1; container_of(w, struct c, w); })", "statement expression '({'" },
+	{ "( { x; })", "statement expression '({'" },
+	{ "(struct foo){ .a = 1 }", "braces '{'" },
+	{ "x }", "braces '}'" },
+	{ "f(a); g()", "';'" },
+	{ "a /* hide */", "a comment '/*'" },
+	{ "a // hide", "a comment '//'" },
+	{ "#define x", "preprocessor '#'" },
+	{ "a ## b", "preprocessor '#'" },
+	{ "%:define x", "the digraph '%:'" },
+	{ "a <% b", "the digraph '<%'" },
+	{ "x :> y", "the digraph ':>'" },
+	{ "a ?\?= b", "the trigraph '?\?='" },
+	{ "x \\", "a backslash outside a string" },
+	{ "\\u0041", "a backslash outside a string" },
+	{ "a, b", "a comma at the top level" },
+	{ "f(a), g(b)", "a comma at the top level" },
+	{ "x), evil(y", "an unbalanced ')'" },
+	{ "f(x", "an unbalanced '('" },
+	{ "a[(1])", "an unbalanced ']'" },
+	{ "asm(\"nop\")", "GNU asm" },
+	{ "__asm__ volatile(\"hlt\")", "GNU asm" },
+	{ "__asm(\"x\")", "GNU asm" },
+	{ "_Pragma(\"GCC poison f\")", "_Pragma" },
+	{ "(int __attribute__((unused)))x", "__attribute__" },
+	{ "return x", "the statement keyword 'return'" },
+	{ "\"a\\\"; x(); \\\"\"; evil()", "';'" },
+	{ "'\"' ; evil()", "';'" },
+	{ "'\\'' ; evil()", "';'" },
+	{ "\"unterminated", "an unterminated string" },
+	{ "'x", "an unterminated character constant" },
+	{ "R\"x(\")x\" ; \"\"", "a raw string literal" },
+	{ "u8R\"(a)\"", "a raw string literal" },
+	{ "a\x01", "a byte 0x01 at column 2" },
+	{ "a\r", "a byte 0x0d" },
+	{ "caf\xc3\xa9", "a byte 0xc3 at column 4" },
+	{ "a\x7f", "a byte 0x7f" },
+};
+
+static const char *const accepted_cases[] = {
+	"container_of(work, struct client_work_queue, work)",
+	"&kweb_ops",
+	"f(\"a,b\")",
+	"f(a, b)",
+	"f(\"a;b\", '{', \"/* no */\", \"#x\", '\\'', \"\\\"\")",
+	"x ? a : b",
+	"arr[f(1, 2)]",
+	"KERN_INFO \"x\\n\"",
+	"L'x' + u8\"y\"[0]",
+	"1e+5 + 0x1p-3 + 10UL",
+	"sizeof(struct kweb_data)",
+	"(unsigned long)-1",
+	"cancel_work_sync(&srv->accept_work)",
+	"a\t+ b",
+	"\"??\"",
+};
+
+static void test_not_expression(void **state)
+{
+	size_t i;
+	char *why, long_text[KW_ANSWER_MAX + 2];
+
+	(void)state;
+	for (i = 0; i < sizeof(refused_cases) / sizeof(refused_cases[0]); i++) {
+		if (!kw_not_expression(refused_cases[i][0], 1, &why) ||
+		    !strstr(why, refused_cases[i][1])) {
+			print_message("'%s': got '%s', want '%s'\n", refused_cases[i][0],
+				      why ? why : "(accepted)", refused_cases[i][1]);
+			fail();
+		}
+		free(why);
+	}
+	for (i = 0; i < sizeof(accepted_cases) / sizeof(accepted_cases[0]); i++) {
+		if (kw_not_expression(accepted_cases[i], 1, &why)) {
+			print_message("'%s' refused: %s\n", accepted_cases[i], why);
+			fail();
+		}
+		assert_null(why);
+	}
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	assert_true(kw_not_expression(long_text, 1, &why));
+	assert_non_null(strstr(why, "longer than 200 characters"));
+	free(why);
+	/* in a filled-in file, length is the student's business */
+	assert_false(kw_not_expression(long_text, 0, &why));
+	long_text[KW_ANSWER_MAX] = '\0';
+	assert_false(kw_not_expression(long_text, 1, &why));
+}
+
+static void test_answers_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct kw_result r;
+
+	kw_check_answers(&fx->st, NULL,
+			 "AAAA = ({ g(1); h(1, 2); })\nBBBB = !done\nCCCC = stop(x), evil()\n",
+			 "ans.txt", &r);
+	assert_true(r.fatal);
+	assert_string_equal(blank(&r, "AAAA")->refusal,
+			    "not one C expression (statement expression '({'): answers hold expressions only");
+	assert_string_equal(blank(&r, "AAAA")->where, "ans.txt:1");
+	assert_null(blank(&r, "BBBB")->refusal);
+	assert_int_equal(blank(&r, "BBBB")->findings.n, 0);
+	assert_non_null(strstr(blank(&r, "CCCC")->refusal, "a comma at the top level"));
+	kw_result_free(&r);
+}
+
+static void test_files_not_expression(void **state)
+{
+	struct fixture *fx = *state;
+	struct kw_result r;
+	char *s = filled("_Pragma(\"GCC x\")", "!done", "stop(x)");
+
+	/* feedback only: a student may edit the file freely */
+	check_files(fx, s, &r);
+	assert_false(r.fatal);
+	assert_true(has(&blank(&r, "AAAA")->findings, KW_SYNTAX,
+			"not one C expression (_Pragma)"));
+	assert_null(blank(&r, "AAAA")->refusal);
+	kw_result_free(&r);
+	free(s);
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static void test_json_str(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "plain", "\"plain\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "l1\nl2\tx", "\"l1\\nl2\\tx\"" },
+		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+		{ "caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"" },
+		{ "\xff", "\"\\ufffd\"" },
+		{ "\xe4\xb8", "\"\\ufffd\\ufffd\"" },		/* cut short */
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },		/* overlong '/' */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },	/* a surrogate */
+		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* > U+10FFFF */
+		{ "</script>", "\"</script>\"" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kw_buf b = { 0 };
+
+		kw_json_str(&b, cases[i][0]);
+		assert_string_equal(b.s, cases[i][1]);
+		kw_buf_free(&b);
+	}
+}
+
+static void test_result_json(void **state)
+{
+	struct fixture *fx = *state;
+	struct kw_result r;
+	struct kw_buf j = { 0 };
+
+	kw_check_answers(&fx->st, NULL,
+			 "AAAA = h(\"a\\\"b\", 2)\nBBBB = ({ x; })\nCCCC = stop( x )\n",
+			 "my \"answers\".txt", &r);
+	kw_result_json(&r, NULL, "answers", 3, &j);
+	assert_non_null(strstr(j.s, "{\"mode\": \"answers\", \"exit\": 3, \"fatal\": true"));
+	assert_non_null(strstr(j.s, "\"given\": \"h(\\\"a\\\\\\\"b\\\", 2)\""));
+	assert_non_null(strstr(j.s, "\"where\": \"my \\\"answers\\\".txt:2\", \"blank\": \"BBBB\", \"kind\": \"refused\""));
+	assert_non_null(strstr(j.s, "{\"name\": \"CCCC\", \"where\": \"my \\\"answers\\\".txt:3\", \"given\": \"stop( x )\", \"canon\": \"stop(x)\", \"one_expression\": true, \"verdict\": \"style\""));
+	assert_non_null(strstr(j.s, "\"one_expression\": false"));
+	assert_non_null(strstr(j.s, "\"key\": \"AAAA = h(\\\"a\\\\\\\"b\\\", 2)\\nBBBB = ({ x; })\\nCCCC = stop(x)\\n\"}"));
+	kw_buf_free(&j);
+	kw_result_free(&r);
+}
+
+static void test_rules_json(void **state)
+{
+	struct kw_rules r;
+	struct kw_buf err = { 0 }, j = { 0 };
+
+	(void)state;
+	assert_int_equal(kw_rules_parse(rules_text, "x\".rules", &r, &err), 0);
+	kw_rules_json(&r, &j);
+	assert_non_null(strstr(j.s, "{\"path\": \"x\\\".rules\",\n \"blanks\": [\"AAAA\", \"BBBB\", \"CCCC\"]"));
+	assert_non_null(strstr(j.s, "\"sets\": {\n  \"wq\": [\"queue_work\", \"cancel_work_sync\"]}"));
+	assert_non_null(strstr(j.s, "{\"blank\": \"BBBB\", \"verb\": \"calls\", \"words\": [\"queue_work\", \"cancel_work_sync\"], \"written\": [\"@wq\"], \"set\": \"wq\""));
+	assert_non_null(strstr(j.s, "{\"blank\": \"CCCC\", \"verb\": \"forbids\", \"words\": [\"goto_fail\", \"strcpy\"], \"written\": [\"goto_fail\", \"strcpy\"], \"set\": null"));
+	assert_non_null(strstr(j.s, "\"hints\": {\n  \"AAAA\": \"From the work to its owner.\"}}\n"));
+	kw_buf_free(&j);
+	kw_rules_free(&r);
+	kw_buf_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +902,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_files_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_lost_and_unfilled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key, setup, teardown),
+		cmocka_unit_test(test_not_expression),
+		cmocka_unit_test_setup_teardown(test_answers_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_not_expression, setup, teardown),
+		cmocka_unit_test(test_json_str),
+		cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
+		cmocka_unit_test(test_rules_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
