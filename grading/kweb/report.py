@@ -41,6 +41,7 @@ from .paths import KwebError, error_line
 LOG_LINES = 200              # a test log in a report: its last lines ...
 LOG_BYTES = 64 * 1024        # ... of at most its last bytes
 FILE_BYTES = 64 * 1024       # compiler output, feedback: the first bytes
+LINE_CHARS = 2000           # a message, a description: one line of this
 KTAP_LOG_LINES = 40
 JSON_LOG_LINES = 120
 MD_LOG_LINES = 80
@@ -56,6 +57,7 @@ COLOUR_OFF = "\033[0m"
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional
 # overrides that make text read differently from what it is.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
                         r"(\.[0-9]+)?")
@@ -77,7 +79,8 @@ def clean(text):
 def one(text):
     """Clean text on one line (a message, a description, a table cell): as
     results.tsv keeps it (model.one_line), then cleaned."""
-    return clean(one_line(text)).strip()
+    text = clean(one_line(text)).strip()
+    return text if len(text) <= LINE_CHARS else text[:LINE_CHARS - 3] + "..."
 
 
 def _lines(text):
@@ -100,7 +103,7 @@ def read_tail(path, lines=LOG_LINES, limit=LOG_BYTES):
             data = f.read(limit)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return ""
-    if size > limit:            # a line cut in two: drop its first half
+    if size > limit and b"\n" in data:   # a line cut in two: drop its start
         data = data.partition(b"\n")[2]
     kept = _lines(clean(data))[-lines:] if lines else []
     return "".join(line + "\n" for line in kept)
@@ -171,11 +174,14 @@ class _Folder:
         return self.info.get(key, "")
 
     def log(self, name, lines=LOG_LINES):
+        if not _NAME.fullmatch(name):
+            return ""
         return read_tail(self.out / "tests" / (name + ".log"), lines)
 
     def has_log(self, name):
         p = self.out / "tests" / (name + ".log")
-        return p.is_file() and p.stat().st_size > 0
+        return bool(_NAME.fullmatch(name)) and p.is_file() and \
+            p.stat().st_size > 0
 
     def text(self, rel):
         return read_head(self.out / rel)

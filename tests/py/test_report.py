@@ -301,3 +301,20 @@ def test_cli_bad_arguments_one_line_exit_2(tmp_path):
     assert len(p.stderr.splitlines()) == 1
     p = run_cli()
     assert p.returncode == 2 and "usage" in p.stderr
+
+
+def test_long_message_and_one_line_log_are_cut(tmp_path):
+    g = make_grade()
+    g.results["echo_nc"] = Result("echo_nc", "fail", 1.0, "x" * 100000)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "echo_nc.log").write_bytes(b"y" * 1000000)
+    report.write_all(g, tmp_path)
+    r = json.loads((tmp_path / "results.json").read_text())
+    out = [t["output"] for t in r["tests"] if t["name"] == "echo_nc"][0]
+    assert 64 * 1024 > len(out) > 1000
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    fail = root.find("testsuite/testcase[@name='echo_nc']/failure")
+    assert len(fail.get("message")) == report.LINE_CHARS
+    assert fail.text == "y" * report.LOG_BYTES + "\n"
+    for name in ("report.md", "results.ktap"):
+        assert (tmp_path / name).stat().st_size < 200 * 1024
