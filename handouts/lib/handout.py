@@ -29,7 +29,16 @@ import re
 import subprocess
 import sys
 
-TOKEN_RE = re.compile(r'(?<![A-Za-z0-9_])([A-Z])\1\1\1(?![A-Za-z0-9_])')
+# The kit's one parser of each format lives in grading/kweb: stage.conf and
+# rubric (stagefiles), the blank markers and variants of a solution
+# (stages), blanks.rules (kwblank's JSON, through blanks).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), 'grading'))
+from kweb import blanks as kwblanks  # noqa: E402
+from kweb import stagefiles, stages as kwstages  # noqa: E402
+from kweb.paths import KwebError  # noqa: E402
+
+TOKEN_RE = kwblanks.TOKEN_RE
 
 TEXT = {
     'en': {
@@ -64,6 +73,14 @@ def die(msg):
     sys.exit(2)
 
 
+def kweb(fn, *args):
+    """Call a grading/kweb parser; its error ends the program, as die()."""
+    try:
+        return fn(*args)
+    except KwebError as e:
+        die(str(e))
+
+
 class Stage:
     def __init__(self, root, name):
         self.root = root
@@ -73,23 +90,14 @@ class Stage:
         self.check_dir = os.path.join(root, 'checker', name)
         if not os.path.isdir(self.stage_dir):
             die('no stage folder %s' % self.stage_dir)
-        conf = self._conf()
-        self.module = conf.get('MODULE', name)
-        srcs = conf.get('SOURCES', '').split()
-        if not srcs:
-            srcs = sorted(f for f in os.listdir(self.stage_dir)
-                          if f.endswith('.c'))
-        self.sources = srcs
-
-    def _conf(self):
-        conf = {}
         path = os.path.join(self.check_dir, 'stage.conf')
         if os.path.exists(path):
-            for line in open(path, encoding='utf-8'):
-                m = re.match(r'\s*([A-Z_]+)=["\']?([^"\'#\n]*)', line)
-                if m:
-                    conf[m.group(1)] = m.group(2).strip()
-        return conf
+            conf = kweb(stagefiles.parse_stage_conf, path)
+            self.module, self.sources = conf.module, conf.sources
+        else:
+            self.module = name
+            self.sources = sorted(f for f in os.listdir(self.stage_dir)
+                                  if f.endswith('.c'))
 
     def file_lines(self, src):
         with open(os.path.join(self.stage_dir, src), encoding='utf-8') as f:
@@ -99,9 +107,8 @@ class Stage:
         """[(token, file, line)] in order of appearance."""
         out = []
         for src in self.sources:
-            for i, line in enumerate(self.file_lines(src), 1):
-                for m in TOKEN_RE.finditer(line):
-                    out.append((m.group(0), src, i))
+            text = '\n'.join(self.file_lines(src))
+            out += [(tok, src, i) for tok, i in kwblanks.tokens(text)]
         return out
 
     def rules(self):
@@ -111,53 +118,32 @@ class Stage:
         ({blank: {'calls': [...], 'uses': [...], 'forbids': [...],
         'hint': text}}, {set: [words]}). Empty if there is no such file."""
         path = os.path.join(self.check_dir, 'blanks.rules')
-        rules, sets = {}, {}
+        rules = {}
         if not os.path.exists(path):
-            return rules, sets
-        for line in open(path, encoding='utf-8'):
-            w = line.split()
-            if not w or w[0].startswith('#'):
-                continue
-            if w[0] == 'set' and len(w) > 2:
-                sets[w[1]] = w[2:]
-            elif (w[0] == '*' or TOKEN_RE.fullmatch(w[0])) and len(w) > 2:
-                r = rules.setdefault(w[0], {})
-                if w[1] == 'hint':
-                    r['hint'] = (r.get('hint', '') + ' ' + ' '.join(w[2:])).strip()
-                elif w[1] in ('calls', 'uses', 'forbids'):
-                    r.setdefault(w[1], []).extend(w[2:])
-        return rules, sets
+            return rules, {}
+        parsed = kweb(kwblanks.rules, path)
+        for r in parsed['rules']:
+            rules.setdefault(r['blank'], {}).setdefault(r['verb'], []).extend(
+                r['written'])
+        for blank, hint in parsed['hints'].items():
+            rules.setdefault(blank, {})['hint'] = hint
+        return rules, parsed['sets']
 
     def rubric(self):
         path = os.path.join(self.check_dir, 'rubric')
-        rows = []
         if not os.path.exists(path):
-            return rows
-        for line in open(path, encoding='utf-8'):
-            if not line.strip() or line.lstrip().startswith('#'):
-                continue
-            parts = line.split(None, 4)
-            if len(parts) < 5:
-                continue
-            name, points, _timeout, vis, desc = parts
-            if vis != 'visible':
-                continue        # hidden tests are not described to students
-            rows.append((name, int(points), desc.strip()))
-        return rows
+            return []
+        # hidden tests are not described to students
+        return [(t.name, t.points, t.description.strip())
+                for t in kweb(stagefiles.parse_rubric, path)
+                if t.visibility == 'visible']
 
     # Instructor-only: the answers and their accepted variants.
     def answers(self):
         sol = os.path.join(self.root, 'solutions', self.name)
         if not os.path.isdir(sol):
             die('the instructor edition needs %s' % sol)
-        out = subprocess.run([os.path.join(self.root, 'grading', 'stages.sh'),
-                              'answers', sol], check=True,
-                             capture_output=True, text=True).stdout
-        ans = []
-        for line in out.splitlines():
-            tok, _, expr = line.partition(' = ')
-            ans.append((tok, expr))
-        return ans
+        return kweb(kwstages.answers, sol)
 
     def variants(self):
         """{token: [(expression, why)]} from solutions/NN/variants."""
@@ -166,24 +152,8 @@ class Stage:
 
 
 def read_variants(path):
-    out = {}
-    if not os.path.exists(path):
-        return out
-    why = []
-    for n, line in enumerate(open(path, encoding='utf-8'), 1):
-        line = line.rstrip('\n')
-        if not line.strip():
-            why = []
-            continue
-        if line.lstrip().startswith('#'):
-            why.append(line.lstrip()[1:].strip())
-            continue
-        m = re.match(r'\s*(([A-Z])\2\2\2)\s*=\s*(.*?)\s*$', line)
-        if not m or not m.group(3):
-            die('%s:%d: expected "AAAA = <expression>"' % (path, n))
-        out.setdefault(m.group(1), []).append((m.group(3), ' '.join(why)))
-        why = []
-    return out
+    """{token: [(expression, why)]} (grading/kweb/stages.py's parser)."""
+    return kweb(kwstages.variants, path)
 
 
 # --- listings ----------------------------------------------------------------
