@@ -249,3 +249,24 @@ kw_taint_ok() {
 kw_dmesg_has() {
 	dmesg | grep -qi -- "$1" || kw_fail "the kernel log does not mention '$1'"
 }
+
+# kw_host_probe KIND: ask the host to check the server from outside the
+# guest (KIND echo or http: it connects to port 9999 of this guest through
+# QEMU's network) and wait until it has. The host scores what it saw; the
+# answer printed here is only for the log. The results port is the
+# runner's descriptor 9: opening the serial line here would make it this
+# session's terminal, hung up when the test ends.
+kw_host_probe() {
+	[ -n "${KW_NONCE:-}" ] && { true >&9; } 2>/dev/null ||
+		kw_fail "no results port: kw_host_probe runs only under the grader"
+	printf 'KWEB %s probe %s %s %s\n' "$KW_NONCE" "$KW_INDEX" "$KW_NAME" "$1" >&9
+	while IFS= read -r -t "$(kw_secs 60)" l <&9; do
+		case $l in
+		"KWEB-PROBED $KW_NONCE "*)
+			kw_note "the host's probe: ${l#KWEB-PROBED "$KW_NONCE" }"
+			return 0
+			;;
+		esac
+	done
+	kw_fail "the host did not answer the probe request"
+}

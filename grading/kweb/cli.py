@@ -1,0 +1,68 @@
+"""grading/kw: the kit's host-side commands.
+
+    grading/kw grade STAGE [SRC] [KERNEL]        make grade
+    grading/kw shell STAGE [SRC] [KERNEL]        make shell
+    grading/kw vm-run STAGE [SRC] [KERNEL] SCRIPT  make vm-run
+    grading/kw class STAGE SUBMISSIONS [KERNEL]  make grade-class
+    grading/kw quiz STAGE CSV [KERNEL]           make grade-quiz
+    grading/kw stages generate|check|one|answers ...
+
+Exit status 2 with one "kweb: error:" line when a command cannot run.
+"""
+
+import sys
+
+from .paths import KwebError, error_line
+
+
+def _grade(argv):
+    from . import grade
+    return grade.main(argv)
+
+
+def _vmrun(mode):
+    def run(argv):
+        from . import vmrun
+        return vmrun.main(mode, argv)
+    return run
+
+
+def _class(argv):
+    from . import classbatch
+    if len(argv) < 2:
+        raise KwebError("usage: grading/kw class STAGE SUBMISSIONS [KERNEL]")
+    return classbatch.run_class(argv[0], argv[1], argv[2] if len(argv) > 2
+                                else None)
+
+
+def _quiz(argv):
+    from . import classbatch
+    if len(argv) < 2:
+        raise KwebError("usage: grading/kw quiz STAGE CSV [KERNEL]")
+    return classbatch.run_quiz(argv[0], argv[1], argv[2] if len(argv) > 2
+                               else None)
+
+
+def _stages(argv):
+    from . import stages
+    return stages.main(argv)
+
+
+COMMANDS = {"grade": _grade, "shell": _vmrun("shell"),
+            "vm-run": _vmrun("script"), "class": _class, "quiz": _quiz,
+            "stages": _stages}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KwebError as e:
+        print(error_line(str(e)), file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print(error_line("interrupted"), file=sys.stderr)
+        return 2
