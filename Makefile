@@ -30,22 +30,22 @@ help:
 # Graded, whatever the score, is success for make (no "Error 1" after the
 # total); STRICT=1 makes anything below full marks fail (for CI pipelines).
 grade:
-	@KWEB_ANSWERS="$(ANSWERS)" grading/grade.sh "$(STAGE)" "$(SRC)" "$(KERNEL)" || \
+	@KWEB_ANSWERS="$(ANSWERS)" grading/kw grade "$(STAGE)" "$(SRC)" "$(KERNEL)" || \
 		{ rc=$$?; [ $$rc -eq 1 ] && [ -z "$(STRICT)" ] || exit $$rc; }
 
 # A whole class: a folder of submissions, or a quiz form's CSV export (stage
 # 5 unless STAGE= says otherwise). Writes a gradebook and a report each.
 grade-class:
-	@grading/class.sh class "$(STAGE)" "$(SUBMISSIONS)" "$(KERNEL)"
+	@grading/kw class "$(STAGE)" "$(SUBMISSIONS)" "$(KERNEL)"
 
 grade-quiz:
-	@grading/class.sh quiz "$(or $(STAGE),5)" "$(CSV)" "$(KERNEL)"
+	@grading/kw quiz "$(or $(STAGE),5)" "$(CSV)" "$(KERNEL)"
 
 shell:
-	@grading/vm-run.sh shell "$(STAGE)" "$(SRC)" "$(KERNEL)"
+	@grading/kw shell "$(STAGE)" "$(SRC)" "$(KERNEL)"
 
 vm-run:
-	@grading/vm-run.sh script "$(STAGE)" "$(SRC)" "$(KERNEL)" "$(SCRIPT)"
+	@grading/kw vm-run "$(STAGE)" "$(SRC)" "$(KERNEL)" "$(SCRIPT)"
 
 kernels:
 	@grading/deps.sh grade
@@ -55,13 +55,13 @@ deps:
 	@grading/deps.sh test
 
 stages:
-	@grading/stages.sh generate
+	@grading/kw stages generate
 
 # The student kit has no solutions, no kit tests and no handout sources.
 instructor_only = [ -e $(1) ] || { echo "make $@: not in the student kit (it ships stages/ and handouts/ ready-made)" >&2; exit 2; }
 
 check-stages:
-	@grading/stages.sh check
+	@grading/kw stages check
 
 test:
 	@$(call instructor_only,tests/run.sh)

@@ -27,6 +27,9 @@ jq jq
 sparse sparse
 xz xz-utils
 /usr/share/doc/perl perl
+/usr/bin/python3 python3
+bwrap bubblewrap
+objdump binutils
 "
 # What building the handouts needs (make handouts, make dist): pandoc,
 # weasyprint as its PDF engine, fonts (Latin, Traditional Chinese, and a
@@ -47,6 +50,9 @@ TEST_DEPS="
 pkg-config pkg-config
 xmllint libxml2-utils
 clang-format clang-format
+/usr/lib/python3/dist-packages/pytest python3-pytest
+pyflakes3 pyflakes3
+shellcheck shellcheck
 $HANDOUT_DEPS"
 
 have() {

@@ -6,8 +6,9 @@
 # For the stage: the solution must score full marks; the unfilled stage must
 # name its blanks and score 0 without booting; every fixture in
 # tests/fixtures/STAGE/ must be graded as its "# expect:" lines say.
-# A fixture is either NAME.answers (the stage's blanks filled from it) or
-# NAME.sed (a sed script applied to the solution). Expectations:
+# A fixture is NAME.answers (the stage's blanks filled from it), NAME.sed
+# (a sed script applied to the solution) or NAME.dir/ (files copied over
+# the solution, its expectations in NAME.dir/expect). Expectations:
 #   exit N               the grader's exit status
 #   status TEST S1|S2    the test's status in results.tsv is one of these
 #   output TEXT          the grader's output contains TEXT
@@ -47,7 +48,7 @@ grade() {
 	local name=$1 src=$2 tests=${3:-} t0 t1
 	t0=$(now_ms)
 	KWEB_QUIET= KWEB_TESTS=$tests KWEB_OUT=$work/$name \
-		"$KWEB_ROOT/grading/grade.sh" "$stage" "$src" "$kernel" \
+		"$KWEB_ROOT/grading/kw" grade "$stage" "$src" "$kernel" \
 		>"$work/$name.out" 2>&1
 	GRADE_RC=$?
 	t1=$(now_ms)
@@ -79,7 +80,7 @@ fi
 
 # 2. The unfilled stage names every blank, scores 0 and boots nothing.
 grade unfilled stages
-want=$("$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$stage" | cut -d' ' -f1)
+want=$("$KWEB_ROOT/grading/kw" stages answers "$KWEB_ROOT/solutions/$stage" | cut -d' ' -f1)
 missing=
 for b in $want; do
 	grep -qE "blank $b at stages/$stage/[a-z0-9_]+\.c:[0-9]+ is not filled in" \
@@ -94,18 +95,27 @@ else
 fi
 
 # 3. Each fixture is graded as it expects.
-for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixtures/"$stage"/*.sed; do
-	[ -f "$fx" ] || continue
+for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixtures/"$stage"/*.sed \
+	"$KWEB_ROOT"/tests/fixtures/"$stage"/*.dir; do
+	[ -e "$fx" ] || continue
 	name=$(basename "$fx")
 	name=${name%.*}
+	expect=$fx
+	[ ! -d "$fx" ] || expect=$fx/expect
 	if [ -n "${KWEB_FIXTURES:-}" ]; then
 		case " $KWEB_FIXTURES " in *" $name "*) ;; *) continue ;; esac
 	fi
 	sub=$work/src-$name
 	case $fx in
 	*.answers)
-		"$KWEB_ROOT/grading/answers.sh" fill "$KWEB_ROOT/stages/$stage" "$fx" "$sub" ||
+		"$KWEB_ROOT/grading/kw" fill "$KWEB_ROOT/stages/$stage" "$fx" "$sub" ||
 			{ not_ok "$stage/$kernel: fixture $name cannot be applied"; continue; }
+		;;
+	*.dir)
+		mkdir -p "$sub"
+		cp -r "$KWEB_ROOT/solutions/$stage"/. "$sub/"
+		sed -i 's|/\*[{}]\*/||g' "$sub"/*.c
+		find "$fx" -mindepth 1 -maxdepth 1 ! -name expect -exec cp -P {} "$sub/" \;
 		;;
 	*.sed)
 		mkdir -p "$sub"
@@ -119,7 +129,7 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 		fi
 		;;
 	esac
-	tests=$(sed -n 's/^# expect: tests //p' "$fx")
+	tests=$(sed -n 's/^# expect: tests //p' "$expect")
 	grade "$name" "$sub" "$tests"
 	problems=()
 	while read -r kind arg rest; do
@@ -147,7 +157,7 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 		tests) ;;
 		*) problems+=("unknown expectation '$kind'") ;;
 		esac
-	done < <(sed -n 's/^# expect: //p' "$fx")
+	done < <(sed -n 's/^# expect: //p' "$expect")
 	if [ ${#problems[@]} -eq 0 ]; then
 		ok "$stage/$kernel: fixture $name graded as expected: $GRADE_TOTAL (${GRADE_SECS}s)"
 	else

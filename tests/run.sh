@@ -48,7 +48,8 @@ part() {
 
 part "unit tests (cmocka)" make -s -C tests/unit
 part "static checks (shell)" tests/static.sh
-part "stages/ in sync with solutions/" grading/stages.sh check
+part "stages/ in sync with solutions/" grading/kw stages check
+part "host-side Python (pytest)" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py
 part "static blank checker on the stages" tests/blanks.sh
 part "report writers, and the grader before the guest" tests/reports.sh
 part "handouts build; listings match the stage files" tests/handouts.sh "$KWEB_BUILD/selftest/handouts"

@@ -6,6 +6,7 @@
     grading/kw class STAGE SUBMISSIONS [KERNEL]  make grade-class
     grading/kw quiz STAGE CSV [KERNEL]           make grade-quiz
     grading/kw stages generate|check|one|answers ...
+    grading/kw fill STAGEDIR ANSWERS OUT         fill blanks from answers
 
 Exit status 2 with one "kweb: error:" line when a command cannot run.
 """
@@ -43,6 +44,26 @@ def _quiz(argv):
                                else None)
 
 
+def _fill(argv):
+    """fill STAGEDIR ANSWERS OUT: the stage's blanks filled from an answers
+    file, as kwblank reads it (for the kit's fixtures and for instructors)."""
+    from pathlib import Path
+    from . import blanks
+    from .stagefiles import parse_stage_conf
+    if len(argv) != 3:
+        raise KwebError("usage: grading/kw fill STAGEDIR ANSWERS OUT")
+    stage, answers, out = (Path(a) for a in argv)
+    conf = parse_stage_conf(stage / "stage.conf") \
+        if (stage / "stage.conf").is_file() else None
+    sources = conf.sources if conf else sorted(
+        p.name for p in stage.glob("*.c"))
+    rep = blanks.check(stage, sources, answers=answers, shown=answers.name)
+    if rep.refusals or rep.unanswered:
+        raise KwebError((rep.refusals or rep.text.strip().split("\n"))[0])
+    blanks.fill(stage, rep, out)
+    return 0
+
+
 def _stages(argv):
     from . import stages
     return stages.main(argv)
@@ -50,7 +71,7 @@ def _stages(argv):
 
 COMMANDS = {"grade": _grade, "shell": _vmrun("shell"),
             "vm-run": _vmrun("script"), "class": _class, "quiz": _quiz,
-            "stages": _stages}
+            "stages": _stages, "fill": _fill}
 
 
 def main(argv=None):
