@@ -6,15 +6,23 @@
 # blanks; the solution's answers, each accepted variant in
 # solutions/NN/variants, and the solution file itself (a filled-in file)
 # draw no finding. Then wrong and badly written answers draw the findings
-# they should (stage 5's quiz rules among them), and a filled-in file with
-# other lines changed is told apart from one with only the blanks filled.
+# they should (stage 5's quiz rules among them), answers that are not one C
+# expression are refused, and a filled-in file with other lines changed is
+# told apart from one with only the blanks filled.
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 TAP_LOG=$tmp/check.log
+export TAP_LOG
 . "$KWEB_ROOT/tests/tap.sh"
+
+# stages ARGS...: grading/kweb/stages.py (generate, one, answers).
+stages() {
+	PYTHONPATH="$KWEB_ROOT/grading${PYTHONPATH:+:$PYTHONPATH}" \
+		/usr/bin/python3 -m kweb.stages "$@"
+}
 
 make -s -C "$KWEB_ROOT/checker/kwblank" OUT="$KWEB_BUILD/host-bin" ||
 	die "building checker/kwblank failed"
@@ -55,17 +63,17 @@ no_finding() {
 
 # with STAGE BLANK EXPR: the solution's answers with one blank replaced.
 with() {
-	"$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$1" |
+	stages answers "$KWEB_ROOT/solutions/$1" |
 		KW_E=$3 awk -v b="$2" '$1 == b { print b " = " ENVIRON["KW_E"]; next } { print }'
 }
 
 for sol in "$KWEB_ROOT"/solutions/[0-9][0-9]-*; do
 	s=$(basename "$sol")
 	[ -f "$KWEB_ROOT/checker/$s/stage.conf" ] || continue
-	"$KWEB_ROOT/grading/stages.sh" one "$sol" "$tmp/pristine/$s"
+	stages one "$sol" "$tmp/pristine/$s"
 	check "$s: blanks.rules exists and names the stage's blanks" \
 		test -f "$KWEB_ROOT/checker/$s/blanks.rules"
-	"$KWEB_ROOT/grading/stages.sh" answers "$sol" >"$tmp/$s.ans"
+	stages answers "$sol" >"$tmp/$s.ans"
 	check "$s: the solution's answers draw no finding" \
 		expect "$s" "$(cat "$tmp/$s.ans")" 0
 	check "$s: the solution file, filled in, draws no finding" \
@@ -91,14 +99,29 @@ check "minimal: redundant parentheses are flagged" \
 check "minimal: a comparison with false is flagged" \
 	expect $s "$(with $s BBBB 'kthread_should_stop() == false')" 1 \
 	'BBBB: minimal: comparison with false: write !kthread_should_stop\(\)'
-check "syntax: a ';' is flagged, with the rule's hint" \
-	expect $s "$(with $s EEEE 'kernel_sock_shutdown(listen_sock, SHUT_RDWR); x = 1')" 1 \
-	"EEEE: syntax: a blank holds one expression" 'EEEE: hint: Wake the thread'
+check "syntax: a ';' is refused (exit 3), with the rule's hint" \
+	expect $s "$(with $s EEEE 'kernel_sock_shutdown(listen_sock, SHUT_RDWR); x = 1')" 3 \
+	"EEEE: syntax: not one C expression \\(';'\\)" 'EEEE: hint: Wake the thread'
 check "rule: a blank that should call kthread_run" \
 	expect $s "$(with $s DDDD 'kthread_create(kweb_accept_thread, NULL, "kecho")')" 1 \
 	'DDDD: rule: should call kthread_run\(\) \[.*checker/01-kthread-echo/blanks.rules:[0-9]+\]'
 check "a blank not answered cannot be graded (exit 3)" \
 	expect $s "$(with $s AAAA '' | grep -v '^AAAA')" 3 'AAAA: missing: not answered'
+
+# --- answers that are not one C expression are refused (exit 3) -----------------
+refused() {
+	local rc=0
+	expect "$1" "$(with "$1" "$2" "$3")" 3 \
+		"ans.txt:[0-9]+: $2: syntax: not one C expression \\($4\\): answers hold expressions only" ||
+		return 1
+	blank_check "$1" --answers "$tmp/ans.txt" --shown ans.txt --json "$tmp/ans.json" >/dev/null || rc=$?
+	[ "$rc" = 3 ] && grep -q "{\"where\": \"ans.txt:[0-9]*\", \"blank\": \"$2\", \"kind\": \"refused\"" "$tmp/ans.json"
+}
+check "refused: a statement expression" \
+	refused $s AAAA '({ int n = 0; kernel_recvmsg(sock, &msg, &vec, 1, len, 0); })' "statement expression '\\(\\{'"
+check "refused: a comment" refused $s BBBB '!kthread_should_stop() /* x */' "a comment '/\\*'"
+check "refused: GNU asm" refused $s DDDD 'asm("hlt")' "GNU asm"
+check "refused: a top-level comma" refused $s EEEE 'kernel_sock_shutdown(listen_sock, SHUT_RDWR), 0' "a comma at the top level"
 
 # --- the quiz (stage 5) rules ---------------------------------------------------------
 s=05-netns
@@ -143,12 +166,13 @@ other_lines() {
 		grep -q "mine/kecho.c:[0-9]*: CCCC: style" "$tmp/out2"
 }
 check "a filled-in file with other lines changed: a notice, said apart" other_lines
-check "kwblank: a rules file that disagrees with the stage is an error (exit 2)" bash -c '
-	printf "blanks AAAA BBBB\n" >"$0/wrong.rules" &&
-	"$1" check --stage "$0/pristine/01-kthread-echo" --file kecho.c --rules "$0/wrong.rules" \
-		--answers "$0/01-kthread-echo.ans" 2>"$0/err"
-	[ $? = 2 ] && grep -q "lists the blanks .AAAA BBBB. but the stage has .AAAA BBBB CCCC DDDD EEEE." "$0/err"' \
-	"$tmp" "$kwblank"
+rules_disagree() {
+	printf "blanks AAAA BBBB\n" >"$tmp/wrong.rules" &&
+		"$kwblank" check --stage "$tmp/pristine/01-kthread-echo" --file kecho.c \
+			--rules "$tmp/wrong.rules" --answers "$tmp/01-kthread-echo.ans" 2>"$tmp/err"
+	[ $? = 2 ] && grep -q "lists the blanks .AAAA BBBB. but the stage has .AAAA BBBB CCCC DDDD EEEE." "$tmp/err"
+}
+check "kwblank: a rules file that disagrees with the stage is an error (exit 2)" rules_disagree
 
 # --- the canonical form is the kernel's clang-format style ---------------------------
 # Every answer and accepted variant of the kit, and a few forms besides,
@@ -165,7 +189,7 @@ else
 	sed 's/^ColumnLimit:.*/ColumnLimit: 400/' "$cf" >"$tmp/cf/.clang-format"
 	{
 		for sol in "$KWEB_ROOT"/solutions/[0-9][0-9]-*; do
-			"$KWEB_ROOT/grading/stages.sh" answers "$sol"
+			stages answers "$sol"
 			grep -hE '^[A-Z]{4} = ' "$sol/variants" 2>/dev/null || :
 		done | sed 's/^[A-Z]* = //'
 		printf '%s\n' '(struct foo *)p' 'sizeof(*p)' 'a + b * c' 'x ? y : z' \
@@ -173,7 +197,7 @@ else
 			'!(a && b)' 'a << 2 | b'
 	} | sort -u >"$tmp/cf/exprs"
 	canon_is_clang_format() {
-		local e want got bad=0
+		local e bad=0
 		{
 			echo 'void f(void)'
 			echo '{'
