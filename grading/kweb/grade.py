@@ -506,6 +506,12 @@ class Grader:
             boot.kill()
             boot.wait()
             raw.close()
+        for f in (initrd, out / "overlay.cpio"):
+            f.unlink(missing_ok=True)
+        if boot.flooded:
+            print("  boot %d: %s; the first %d MiB and the last %d KiB are in "
+                  "%s" % (n, boot.flooded, vm.CONSOLE_HEAD >> 20,
+                          vm.CONSOLE_TAIL >> 10, console.name), flush=True)
         text = console.read_text(errors="replace") if console.is_file() else ""
         if stream.rejected:
             note("%d forged or malformed control line(s) from the guest were "
