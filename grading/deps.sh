@@ -94,9 +94,10 @@ fi
 msg "installing missing host packages: $pkgs"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
-if ! apt-get install -y -q $pkgs >"$log" 2>&1; then
+read -ra pkg_list <<<"$pkgs"
+if ! apt-get install -y -q "${pkg_list[@]}" >"$log" 2>&1; then
 	apt-get update -q >>"$log" 2>&1 || true
-	if ! apt-get install -y -q $pkgs >>"$log" 2>&1; then
+	if ! apt-get install -y -q "${pkg_list[@]}" >>"$log" 2>&1; then
 		tail -n 20 "$log" >&2
 		rm -f "$log"
 		die "apt-get install $pkgs failed (see above)"

@@ -120,6 +120,7 @@ fetch_series() {
 	local common
 	common=$(sed -n 's|^include /usr/src/\(linux-headers-[^/]*\)/Makefile$|\1|p' "$hdr/Makefile")
 	[ -n "$common" ] || die "unexpected headers Makefile in linux-headers-$abi"
+	# shellcheck disable=SC2016 # make's $(...), written as it is
 	printf 'include $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../%s/Makefile)\n' \
 		"$common" >"$hdr/Makefile"
 	rm -rf "$dir"

@@ -11,7 +11,7 @@ if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then
 	_kw_bold=$(printf '\033[1m')
 	_kw_off=$(printf '\033[0m')
 else
-	_kw_red= _kw_bold= _kw_off=
+	_kw_red='' _kw_bold='' _kw_off=''
 fi
 
 # die MESSAGE: one clear line on stderr, then exit 2 ("grading could not run").
@@ -33,8 +33,9 @@ stage_dir() {
 	*) d=$(find "$root" -mindepth 1 -maxdepth 1 -type d \
 		-name "$(printf '%02d' "$((10#$n))")-*" | sort | head -n 1) ;;
 	esac
-	[ -n "$d" ] && [ -d "$d" ] ||
+	if [ -z "$d" ] || [ ! -d "$d" ]; then
 		die "no stage '$n' in $root (stages: $(stage_list "$root"))"
+	fi
 	printf '%s\n' "$d"
 }
 

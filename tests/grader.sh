@@ -47,7 +47,7 @@ not_ok() {
 grade() {
 	local name=$1 src=$2 tests=${3:-} t0 t1
 	t0=$(now_ms)
-	KWEB_QUIET= KWEB_TESTS=$tests KWEB_OUT=$work/$name \
+	KWEB_QUIET='' KWEB_TESTS=$tests KWEB_OUT=$work/$name \
 		"$KWEB_ROOT/grading/kw" grade "$stage" "$src" "$kernel" \
 		>"$work/$name.out" 2>&1
 	GRADE_RC=$?
@@ -88,7 +88,7 @@ for b in $want; do
 done
 if [ "$GRADE_RC" -eq 1 ] && [ "$GRADE_TOTAL" = "0/$max" ] && [ -z "$missing" ] &&
 	! ls "$work/unfilled"/console-*.log >/dev/null 2>&1; then
-	ok "$stage/$kernel: the unfilled stage names its blanks ($(echo $want)) and scores 0"
+	ok "$stage/$kernel: the unfilled stage names its blanks ($(printf '%s' "$want" | tr '\n' ' ' | sed 's/ $//')) and scores 0"
 else
 	not_ok "$stage/$kernel: unfilled stage: exit $GRADE_RC, total ${GRADE_TOTAL:-none}, blanks not named:${missing:- none}" \
 		"$(tail -n 20 "$work/unfilled.out")"

@@ -257,9 +257,11 @@ kw_dmesg_has() {
 # runner's descriptor 9: opening the serial line here would make it this
 # session's terminal, hung up when the test ends.
 kw_host_probe() {
-	[ -n "${KW_NONCE:-}" ] && { true >&9; } 2>/dev/null ||
+	if [ -z "${KW_NONCE:-}" ] || ! { true >&9; } 2>/dev/null; then
 		kw_fail "no results port: kw_host_probe runs only under the grader"
+	fi
 	printf 'KWEB %s probe %s %s %s\n' "$KW_NONCE" "$KW_INDEX" "$KW_NAME" "$1" >&9
+	# shellcheck disable=SC3045 # busybox sh's read has -t
 	while IFS= read -r -t "$(kw_secs 60)" l <&9; do
 		case $l in
 		"KWEB-PROBED $KW_NONCE "*)

@@ -10,7 +10,8 @@ done
 sleep 2
 kw_unload 5
 sleep 1
-for p in $(jobs -p); do kill $p 2>/dev/null; done
+for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+# shellcheck disable=SC2046 # one pid a word
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null
 kw_run "port 9999 still accepts connections after rmmod" kwnet refused

@@ -21,6 +21,7 @@ for ns in A B; do
 done
 kw_run "the initial namespace still accepts connections after rmmod" kwnet refused
 for ns in A B; do kw_netns_del $ns; done
+# shellcheck disable=SC2046 # one pid a word
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null
 kw_taint_ok

@@ -7,7 +7,8 @@ head -n 1 resp | grep -q '^HTTP/1.1 200 OK' ||
 	kw_fail "curl -I got '$(head -n 1 resp | tr -d '\r')', expected 'HTTP/1.1 200 OK'"
 get=$(kwnet http -v 2>/dev/null | tr -d '\r' | grep -i '^Content-Length:')
 head=$(tr -d '\r' <resp | grep -i '^Content-Length:')
-[ -n "$head" ] && [ "$head" = "$get" ] ||
+if [ -z "$head" ] || [ "$head" != "$get" ]; then
 	kw_fail "HEAD says '$head' but GET says '$get'"
+fi
 kw_run "HEAD got a body or a malformed response" kwnet http -m HEAD
 kw_unload

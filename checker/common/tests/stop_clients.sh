@@ -9,7 +9,7 @@ sleep 0.5
 t0=$(date +%s)
 kw_set_status 0
 t1=$(date +%s)
-[ $((t1 - t0)) -le $(kw_secs 5) ] || kw_fail "writing 0 took $((t1 - t0)) s with clients connected"
+[ $((t1 - t0)) -le "$(kw_secs 5)" ] || kw_fail "writing 0 took $((t1 - t0)) s with clients connected"
 kw_not_listening 9999
 kw_hold_end
 out=$(kwnet sockets -p 9999 -s ESTABLISHED -s CLOSE_WAIT 2>&1) ||

@@ -16,6 +16,7 @@ while [ $i -lt 100 ]; do
 	kw_set_status 1
 	i=$((i + 1))
 done
+# shellcheck disable=SC2046 # one pid a word
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null
 kw_taint_ok
