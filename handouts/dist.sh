@@ -23,7 +23,7 @@ work=${KWEB_DIST_WORK:-$KWEB_BUILD/dist/work}
 kit=$work/kweb-lab
 
 "$KWEB_ROOT/grading/deps.sh" handouts
-"$KWEB_ROOT/grading/stages.sh" check
+"$KWEB_ROOT/grading/kw" stages check
 
 rm -rf "$work"
 mkdir -p "$kit" "$(dirname "$out")"
@@ -45,7 +45,8 @@ copy_tree() {
 		! -name '*.o' ! -name '*.ko' ! -name '*.mod' ! -name '*.mod.c' \
 		! -name '*.cmd' ! -name '*.order' ! -name '*.symvers' \
 		! -name 'build.log' ! -name 'variants' ! -name '*.answers' \
-		! -path '*/instructor/*' ! -path '*/.tmp_versions/*' -print0) |
+		! -path '*/instructor/*' ! -path '*/.tmp_versions/*' \
+		! -path '*/__pycache__/*' -print0) |
 		while IFS= read -r -d '' f; do
 			install -D -m "$(stat -c %a "$1/$f")" "$1/$f" "$2/$f"
 		done

@@ -33,7 +33,7 @@ echo "# dist took $(( $(date +%s) - t0 ))s"
 
 check "the kit has stages, checker, grading, handouts, Makefile, README" bash -c '
 	list=$(tar -tzf "$0")
-	for p in kweb-lab/Makefile kweb-lab/README.md kweb-lab/grading/grade.sh \
+	for p in kweb-lab/Makefile kweb-lab/README.md kweb-lab/grading/kw kweb-lab/grading/kweb/grade.py \
 		kweb-lab/checker/01-kthread-echo/rubric kweb-lab/stages/01-kthread-echo/kecho.c \
 		kweb-lab/handouts/01-kthread-echo.zh-TW.html kweb-lab/handouts/01-kthread-echo.en.pdf; do
 		grep -qxF "$p" <<<"$list" || { echo "missing $p"; exit 1; }
@@ -54,7 +54,7 @@ plant() {
 	fi
 	grep -E "$expect" "$d.out" || { cat "$d.out"; echo "(expected /$expect/)"; return 1; }
 }
-first_answer=$("$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/01-kthread-echo" | head -n 1)
+first_answer=$("$KWEB_ROOT/grading/kw" stages answers "$KWEB_ROOT/solutions/01-kthread-echo" | head -n 1)
 first_expr=${first_answer#* = }
 variant=$(grep -m1 -E '^[A-Z]{4} = ' "$KWEB_ROOT/solutions/01-kthread-echo/variants")
 variant_tok=${variant%% = *}
@@ -100,13 +100,13 @@ mkdir -p "$un"
 tar -xzf "$kit" -C "$un"
 check "the unpacked kit has no solutions/ and no tests/" bash -c '
 	! find "$0" -name solutions -o -name variants | grep . && [ ! -e "$0/kweb-lab/tests" ]' "$un"
-"$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/01-kthread-echo" >"$work/answers-01.txt"
+"$KWEB_ROOT/grading/kw" stages answers "$KWEB_ROOT/solutions/01-kthread-echo" >"$work/answers-01.txt"
 t0=$(date +%s)
 # The kernels already fetched are reused (KWEB_CACHE); everything else,
 # the kit's scripts, checker and build folder, is the unpacked copy's own.
 check "the unpacked kit grades stage 1, filled from solutions/01, at full marks" bash -c '
 	cd "$0/kweb-lab" &&
-	grading/answers.sh fill stages/01-kthread-echo "$1" "$0/filled-01" &&
+	grading/kw fill stages/01-kthread-echo "$1" "$0/filled-01" &&
 	env -u KWEB_ROOT -u KWEB_BUILD KWEB_CACHE="$2" \
 		make grade STAGE=1 SRC="$0/filled-01" STRICT=1 >"$0/grade.out" 2>&1
 	rc=$?

@@ -59,7 +59,7 @@ def answers(root):
         d = os.path.join(sols, name)
         if not re.match(r'\d\d-', name) or not os.path.isdir(d):
             continue
-        res = subprocess.run([os.path.join(root, 'grading', 'stages.sh'),
+        res = subprocess.run([os.path.join(root, 'grading', 'kw'), 'stages',
                               'answers', d], check=True, capture_output=True,
                              text=True).stdout
         for line in res.splitlines():
@@ -127,8 +127,8 @@ def handout_stage(member):
 def check(root, tarball):
     problems = []
     gen = tempfile.mkdtemp(prefix='kweb-leaks.')
-    subprocess.run([os.path.join(root, 'grading', 'stages.sh'), 'generate', gen],
-                   check=True)
+    subprocess.run([os.path.join(root, 'grading', 'kw'), 'stages', 'generate',
+                    gen], check=True)
     exprs = answers(root)
     if not exprs:
         problems.append('no answers found in %s/solutions: nothing to check' % root)
