@@ -125,6 +125,10 @@ class Grader:
         self.src_arg = src_arg
         self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self.outcome = "all tests ran"
+        self.phases = {}          # seconds spent in each part of the grade
+
+    def phase(self, name, t0):
+        self.phases[name] = self.phases.get(name, 0.0) + time.monotonic() - t0
 
     @staticmethod
     def _with_probe(stage_arg, only):
@@ -201,7 +205,9 @@ class Grader:
             st.name, self.shown or "answers from " + self.answers,
             self.series), flush=True)
         try:
+            t = time.monotonic()
             self.prepare()
+            self.phase("static", t)
             self.build()
             self.guest()
         except Outcome:
@@ -327,6 +333,7 @@ class Grader:
         self.info["release"] = (self.kdir / "release").read_text().strip()
         if self.reuse:
             return self.take_reused()
+        t = time.monotonic()
         bdir = out / "module"
         bdir.mkdir()
         for f in st.conf.sources:
@@ -356,7 +363,10 @@ class Grader:
             else:
                 self.report("static_warnings", "pass")
         self.ko = bdir / (st.conf.module + ".ko")
+        self.phase("build", t)
+        t = time.monotonic()
         refused = gate.check_module(self.ko, st.name, self.kdir)
+        self.phase("gate", t)
         if refused:
             (out / "feedback" / "gate.txt").write_text("\n".join(refused) + "\n")
             for r in refused:
@@ -365,9 +375,11 @@ class Grader:
                   "not allow.")
             self.fail_all("refused before boot: " + refused[0])
         if self.want_feedback("static_sparse"):
+            t = time.monotonic()
             self.feedback_tool("sparse", ["sparse", str(self.kdir / "build"),
                                           str(bdir), self.shown],
                                "sparse", "sparse")
+            self.phase("static", t)
 
     def take_reused(self):
         """The same module was built and run before: take its results."""
@@ -412,7 +424,9 @@ class Grader:
         tests = self.grade.pending("guest")
         if not tests:
             return
+        t = time.monotonic()
         base = vm.base_image()
+        self.phase("image", t)
         self.accel = vm.accel(self.kdir)
         self.info["accel"] = self.accel
         self.scale = vm.scale(self.accel)
@@ -449,10 +463,13 @@ class Grader:
         """Boot once and run the tests that have no result yet; returns
         what went wrong when no test ended."""
         out = self.out
+        t = time.monotonic()
         ov = out / ("overlay-%d" % n)
         vm.overlay(ov, self.kdir, self.stage, self.ko, tests)
         initrd = vm.initrd(out, base, ov)
         shutil.rmtree(ov)
+        self.phase("image", t)
+        t_boot, first = time.monotonic(), True
         nonce = protocol.new_nonce()
         stream = protocol.ResultStream(nonce, [protocol.Expected(i, t.name)
                                                for i, t in tests])
@@ -481,6 +498,9 @@ class Grader:
                     raw.write(protocol.clean(line, 300) + "\n")
                     if ev.kind == "start":
                         cur, t_start = by_index[ev.index], time.monotonic()
+                        if first:
+                            self.phase("boot", t_boot)
+                            t_boot, first = time.monotonic(), False
                         self.log(cur.name, "", "w")
                         boot.send(cur.script.read_text() +
                                   "\nKWEB-END %s\n" % nonce)
@@ -506,6 +526,7 @@ class Grader:
             boot.kill()
             boot.wait()
             raw.close()
+            self.phase("boot" if first else "tests", t_boot)
         for f in (initrd, out / "overlay.cpio"):
             f.unlink(missing_ok=True)
         if boot.flooded:
@@ -597,6 +618,8 @@ class Grader:
             self.grade.record(TestResult(t.name, "error", 0.0, "not run"))
         self.gate_on_probe()
         self.info.update(seconds="%.1f" % (time.monotonic() - self.t0),
+                         phases=" ".join("%s=%.1f" % kv for kv in
+                                         self.phases.items()),
                          pack=str(self.stage.pack_dir or ""),
                          outcome=self.outcome, reused=self.reuse)
         self.grade.info = self.info
