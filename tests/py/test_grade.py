@@ -1,0 +1,113 @@
+"""The grader's checks that need no guest: what a submission may be, how
+a crash is summarized, and that the host's probe gates the guest's word."""
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grading"))
+
+from kweb import grade  # noqa: E402
+from kweb.model import Grade  # noqa: E402
+from kweb.model import TestResult as Result  # noqa: E402
+from kweb.stagefiles import load_stage  # noqa: E402
+
+
+def sub(tmp_path, files=None):
+    d = tmp_path / "sub"
+    d.mkdir()
+    for name, text in (files or {"kweb.c": "int x;\n"}).items():
+        (d / name).write_text(text)
+    return d
+
+
+def test_a_plain_submission_passes(tmp_path):
+    assert grade.check_submission(sub(tmp_path), "s", ["kweb.c"]) == ""
+
+
+def test_a_symlinked_folder_is_refused(tmp_path):
+    real = sub(tmp_path)
+    link = tmp_path / "student-b"
+    link.symlink_to(real)
+    assert "symbolic link" in grade.check_submission(link, "student-b",
+                                                     ["kweb.c"])
+
+
+def test_a_symlink_inside_is_refused(tmp_path):
+    d = sub(tmp_path)
+    (tmp_path / "other.c").write_text("int y;\n")
+    (d / "kweb.c").unlink()
+    (d / "kweb.c").symlink_to(tmp_path / "other.c")
+    msg = grade.check_submission(d, "student-b", ["kweb.c"])
+    assert "kweb.c is a symbolic link" in msg
+
+
+def test_a_deep_symlink_is_refused(tmp_path):
+    d = sub(tmp_path)
+    (d / "a" / "b").mkdir(parents=True)
+    (d / "a" / "b" / "x").symlink_to("/etc/passwd")
+    assert "a/b/x is a symbolic link" in grade.check_submission(d, "s",
+                                                                ["kweb.c"])
+
+
+def test_a_fifo_is_refused(tmp_path):
+    d = sub(tmp_path)
+    os.mkfifo(d / "pipe")
+    assert "not a regular file" in grade.check_submission(d, "s", ["kweb.c"])
+
+
+def test_sizes_are_capped(tmp_path):
+    d = sub(tmp_path, {"kweb.c": "x" * (grade.MAX_SOURCE + 1)})
+    assert "larger than 1 MiB" in grade.check_submission(d, "s", ["kweb.c"])
+    d2 = tmp_path / "many"
+    d2.mkdir()
+    for i in range(grade.MAX_FILES + 5):
+        (d2 / ("f%d" % i)).write_text("")
+    assert "more than" in grade.check_submission(d2, "s", ["kweb.c"])
+
+
+def test_a_missing_source_is_named(tmp_path):
+    msg = grade.check_submission(sub(tmp_path), "s", ["kecho.c"])
+    assert "s/kecho.c is missing" in msg
+
+
+def test_oops_summary_names_the_function():
+    text = ("[ 5.1] BUG: kernel NULL pointer dereference, address: 0\n"
+            "[ 5.1] RIP: 0010:kweb_init+0x14/0x90 [kecho]\n")
+    s = grade.oops_summary(text)
+    assert "NULL pointer dereference" in s and "kweb_init+0x14/0x90 [kecho]" in s
+    assert grade.oops_summary("\x1b[2Jnothing") == "kernel crashed: panic"
+
+
+class FakeGrader(grade.Grader):
+    def __init__(self, stage):
+        self.stage = stage
+        self.grade = Grade(stage=stage)
+        self.quiet, self.reuse, self.colour = True, "", False
+        self.logs = {}
+
+    def log(self, name, text, mode="a"):
+        self.logs.setdefault(name, []).append(text)
+
+
+def test_guest_passes_need_the_hosts_probe():
+    st = load_stage(1)
+    g = FakeGrader(st)
+    for t in st.tests:
+        g.grade.record(Result(t.name, "pass" if t.name != "host_echo"
+                                  else "fail"))
+    g.gate_on_probe()
+    assert all(r.status == "fail" for _, r in g.grade.rows())
+    assert "not confirmed by the host" in g.grade.result("echo_nc").message
+    g = FakeGrader(st)
+    g.probe_seen = True
+    for t in st.tests:
+        g.grade.record(Result(t.name, "pass"))
+    g.gate_on_probe()
+    assert g.grade.total == g.grade.max
+
+
+def test_the_probe_is_always_graded():
+    names = grade.Grader._with_probe(1, ["echo_nc"])
+    assert names == ["echo_nc", "host_echo"]
+    assert grade.Grader._with_probe(1, None) is None
