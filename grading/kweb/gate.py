@@ -105,6 +105,8 @@ CONTROL_REG = re.compile(r"%[cd]r[0-9]+")
 # In the paravirt alternatives of local_irq_save() and friends.
 ALTERNATIVES = ".altinstr_replacement"
 ALLOWED_IN_ALTERNATIVES = {"cli", "sti"}
+ENTRY_POINTS = {"init_module": "the module's init function",
+                "cleanup_module": "the module's exit function"}
 PREFIXES = {"lock", "rep", "repz", "repe", "repnz", "repne", "data16",
             "data32", "addr16", "addr32", "cs", "ds", "es", "fs", "gs", "ss",
             "notrack", "bnd", "xacquire", "xrelease"}
@@ -243,6 +245,8 @@ def check_module(ko, stage_name, kdir=None):
         if what and (mnemonic, function) not in seen:
             seen.add((mnemonic, function))
             where = build.clean_text(function)[:60] or section
+            if where in ENTRY_POINTS:
+                where += ", " + ENTRY_POINTS[where]
             out.append("refused: the module's code uses the privileged "
                        "instruction %s in %s (%s)"
                        % (build.clean_text(mnemonic)[:20], where, what))

@@ -1,0 +1,227 @@
+"""Tests of grading/kweb/build.py: the sandboxed module build refuses or
+fails on each hostile module (a kit file included by a relative path or a
+macro, .incbin, "/dev/zero"), with and without the sandbox, and builds an
+honest one."""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "grading"))
+
+from kweb import build  # noqa: E402
+
+KERNEL = "6.12"
+KDIR = ROOT / ".cache" / "kernels" / KERNEL / "build"
+OUTSIDE = "outside the kernel headers and your module's folder"
+
+HEAD = '#include <linux/module.h>\n'
+TAIL = 'MODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("test");\n'
+HONEST = HEAD + '#include "compat.h"\n' + TAIL
+
+
+def kernel_or_skip(kdir=KDIR):
+    if not kdir.exists():
+        pytest.skip("%s is missing: run make kernels (or make grade once)"
+                    % kdir.relative_to(ROOT))
+
+
+def sandbox_or_skip():
+    ok, why = build.sandbox_available()
+    if not ok:
+        pytest.skip("bubblewrap cannot run here: %s" % why)
+
+
+def make(tmp_path, source, name="kweb"):
+    d = tmp_path / "module"
+    d.mkdir()
+    (d / (name + ".c")).write_text(source)
+    return d
+
+
+def run(tmp_path, source, monkeypatch, sandboxed=True):
+    kernel_or_skip()
+    if sandboxed:
+        sandbox_or_skip()
+        monkeypatch.delenv("KWEB_UNSANDBOXED", raising=False)
+    else:
+        monkeypatch.setenv("KWEB_UNSANDBOXED", "1")
+    return build.build_module(KDIR, make(tmp_path, source), "kweb", "SHOWN")
+
+
+# --- without building --------------------------------------------------------------
+
+def test_scan_refuses_relative_include(tmp_path):
+    d = make(tmp_path, '#include "../../solutions/05-netns/kweb.c"\n')
+    why = build.scan_sources(d, ["kweb.c"])
+    assert why.startswith("kweb.c:1 includes ../../solutions/05-netns/kweb.c")
+    assert OUTSIDE in why
+
+
+def test_scan_sees_through_comments_and_continuations(tmp_path):
+    d = make(tmp_path, HEAD + '/* x */ # /* y */ inc\\\nlude "/dev/zero"\n')
+    assert "includes /dev/zero" in build.scan_sources(d, ["kweb.c"])
+
+
+def test_scan_refuses_incbin(tmp_path):
+    d = make(tmp_path, HEAD + 'asm(".incbin \\"x\\"");\n' + TAIL)
+    assert build.scan_sources(d, ["kweb.c"]) == (
+        "kweb.c:2 uses incbin, which pulls a file into the module: not allowed")
+
+
+def test_scan_passes_kernel_and_own_headers(tmp_path):
+    d = make(tmp_path, HONEST + '#include "kweb_util.h"\n')
+    assert build.scan_sources(d, ["kweb.c"]) == ""
+
+
+def test_dependencies_parsed_with_escapes(tmp_path):
+    (tmp_path / ".kweb.o.cmd").write_text(
+        "savedcmd_x := gcc\n\nsource_x := /m/kweb.c\n\ndeps_x := \\\n"
+        "    $(wildcard include/config/FOO) \\\n  /m/a\\ b.h \\\n"
+        "  include/linux/x.h \\\n\n/m/kweb.o: $(deps_x)\n")
+    deps = [d for _, d in build.cmd_dependencies(tmp_path)]
+    assert deps == ["/m/kweb.c", "/m/a b.h", "include/linux/x.h"]
+
+
+def test_line_markers():
+    text = '# 1 "/m/kweb.c"\n# 1 "<built-in>"\n# 12 "/k/include/x.h" 1 3\n'
+    assert build.preprocessed_files(text) == {"/m/kweb.c", "/k/include/x.h"}
+
+
+def test_diagnostics_filter_and_strip(tmp_path):
+    m = str(tmp_path)
+    log = ("  CC [M]  %s/kweb.o\n%s/kweb.c: In function 'f':\n"
+           "%s/kweb.c:3:5: warning: unused \x1b[31mx\x07\n"
+           "    3 |  int x;\n      |      ^\nnoise\n"
+           "%s/.kweb-include/compat.h:9:1: note: here\n"
+           "WARNING: modpost: missing MODULE_LICENSE() in %s/kweb.o\n"
+           % (m, m, m, m, m))
+    text = build.student_diagnostics(log, tmp_path, "stages/01", 0)
+    assert text.split("\n") == [
+        "stages/01/kweb.c: In function 'f':",
+        "stages/01/kweb.c:3:5: warning: unused [31mx",
+        "    3 |  int x;", "      |      ^",
+        "checker/include/compat.h:9:1: note: here",
+        "WARNING: modpost: missing MODULE_LICENSE() in stages/01/kweb.o"]
+
+
+def test_sandbox_refusal_names_the_way_out():
+    text = build.sandbox_refusal("No permissions to create a new namespace")
+    assert "cannot run here: No permissions" in text
+    assert "KWEB_UNSANDBOXED=1" in text
+
+
+# --- builds (slow) --------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "unsandboxed"])
+def test_honest_module_builds(tmp_path, monkeypatch, sandboxed):
+    r = run(tmp_path, HONEST, monkeypatch, sandboxed)
+    assert r.ok and not r.refusal, r.diagnostics
+    assert (r.log.parent / "kweb.ko").is_file()
+    assert r.warnings == []
+    assert r.sandboxed == sandboxed
+    assert ("KWEB_UNSANDBOXED" in r.diagnostics) == (not sandboxed)
+    kbuild = (r.log.parent / "Kbuild").read_text()
+    assert "checker/include" not in kbuild and ".kweb-include" in kbuild
+
+
+@pytest.mark.slow
+def test_warning_is_reported_as_shown_file(tmp_path, monkeypatch):
+    r = run(tmp_path, HONEST + "int f(void) { int y; return 0; }\n", monkeypatch)
+    assert r.ok
+    assert any(w.startswith("SHOWN/kweb.c:") and "-Wunused" in w
+               for w in r.warnings), r.diagnostics
+
+
+@pytest.mark.slow
+def test_kit_file_by_macro_is_invisible_in_the_sandbox(tmp_path, monkeypatch):
+    kit = ROOT / "solutions" / "05-netns" / "kweb.c"
+    r = run(tmp_path, HEAD + '#define F "%s"\n#include F\n' % kit, monkeypatch)
+    assert not r.ok and not r.refusal
+    assert "No such file or directory" in r.diagnostics
+
+
+@pytest.mark.slow
+def test_kit_file_by_macro_is_refused_without_the_sandbox(tmp_path, monkeypatch):
+    kit = ROOT / "checker" / "include" / "compat.h"
+    r = run(tmp_path, HEAD + '#define F "%s"\n#include F\n' % kit + TAIL,
+            monkeypatch, sandboxed=False)
+    assert not r.ok
+    assert r.refusal == "kweb.c includes %s, %s" % (kit, OUTSIDE)
+
+
+@pytest.mark.slow
+def test_incbin_by_concatenation_fails_in_the_sandbox(tmp_path, monkeypatch):
+    src = HEAD + 'asm(".in" "cbin \\"%s\\"");\n' % (ROOT / "README.md") + TAIL
+    r = run(tmp_path, src, monkeypatch)
+    assert not r.ok
+    assert "file not found" in r.diagnostics
+
+
+@pytest.mark.slow
+def test_incbin_by_concatenation_refused_without_the_sandbox(tmp_path, monkeypatch):
+    src = (HEAD + 'asm(".section .rodata\\n.in" "cbin \\"%s\\"\\n.previous");\n'
+           % (ROOT / "README.md") + TAIL)
+    r = run(tmp_path, src, monkeypatch, sandboxed=False)
+    assert not r.ok
+    assert re.search(r"incbin, which pulls a file into the module", r.refusal)
+
+
+@pytest.mark.slow
+def test_dev_zero_is_missing_in_the_sandbox(tmp_path, monkeypatch):
+    r = run(tmp_path, HEAD + '#define F "/dev/zero"\n#include F\n', monkeypatch)
+    assert not r.ok and "/dev/zero: No such file" in r.diagnostics
+
+
+@pytest.mark.slow
+def test_dev_zero_hits_the_memory_limit_without_the_sandbox(tmp_path, monkeypatch):
+    r = run(tmp_path, HEAD + '#define F "/dev/zero"\n#include F\n', monkeypatch,
+            sandboxed=False)
+    assert not r.ok
+    assert r.refusal.startswith("the compiler ran out of memory")
+
+
+@pytest.mark.slow
+def test_sandbox_hides_the_host(tmp_path, monkeypatch):
+    """Inside the sandbox: no kit, no /root, no /proc, no network, clean env."""
+    kernel_or_skip()
+    sandbox_or_skip()
+    tree = build.kernel_tree(KDIR)
+    seen = [ROOT / "README.md", ROOT / "solutions", ROOT / "checker",
+            ROOT / "build", "/root", "/home", "/proc/self", "/etc/passwd",
+            "/sys/class/net", "/dev/zero", "/work/.library"]
+    script = ("for p in %s; do [ -e $p ] && echo SEEN $p; done; env; true"
+              % " ".join(str(p) for p in seen))
+    argv = build.sandbox_argv(["sh", "-c", script], ro=[tree.bind], chdir="/")
+    r = build.run_limited(argv, timeout=30)
+    out = r.output.decode()
+    assert r.rc == 0, out
+    assert "SEEN" not in out
+    assert sorted(out.split()) == sorted(["HOME=/tmp", "LC_ALL=C",
+                                          "PATH=/usr/bin:/bin", "PWD=/"])
+
+
+def test_timeout_kills_the_group():
+    r = build.run_limited(["sh", "-c", "sleep 30 & sleep 30"], timeout=1)
+    assert r.timed_out
+
+
+def test_output_is_capped():
+    r = build.run_limited(["sh", "-c", "yes | head -c 3000000"], timeout=30)
+    assert r.rc == 0 and r.cut > 0
+    assert len(r.output) < build.LOG_HEAD + build.LOG_TAIL + 100
+    assert b"bytes of output left out" in r.output
+
+
+def test_symlink_in_module_folder_is_refused(tmp_path, monkeypatch):
+    kernel_or_skip()
+    monkeypatch.setenv("KWEB_UNSANDBOXED", "1")
+    d = make(tmp_path, HONEST)
+    os.symlink(ROOT / "README.md", d / "kweb_util.h")
+    r = build.build_module(KDIR, d, "kweb", "SHOWN")
+    assert r.refusal == "kweb_util.h in the module folder is not a regular file"
