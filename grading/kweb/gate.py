@@ -219,7 +219,8 @@ def privileged(section, mnemonic, operands):
 
 def check_module(ko, stage_name, kdir=None):
     """Refusals of the built module ko for stage stage_name, each one line
-    naming the symbol or instruction; [] means it may boot. kdir (the
+    naming the symbol or instruction (no "refused:" prefix: the caller
+    adds it); [] means it may boot. kdir (the
     kernel it was built for) is accepted for the record; the lists hold the
     names of every supported kernel."""
     ko = Path(os.path.realpath(ko))
@@ -227,17 +228,17 @@ def check_module(ko, stage_name, kdir=None):
     out = []
     names, why = imports(ko)
     if names is None:
-        return ["refused: the module's symbols cannot be read (nm: %s)" % why]
+        return ["the module's symbols cannot be read (nm: %s)" % why]
     for name in sorted(set(names)):
         if not SYMBOL_RE.fullmatch(name):
-            out.append("refused: the module imports a symbol with an odd name "
+            out.append("the module imports a symbol with an odd name "
                        "(%s)" % build.clean_text(name)[:60])
         elif name not in allowed:
-            out.append("refused: the module uses %s, which stage %s does not "
+            out.append("the module uses %s, which stage %s does not "
                        "allow (%s)" % (name, stage_name, reason(name)))
     text, why = _run(["objdump", "-d", "-w", "--no-show-raw-insn"], ko)
     if text is None:
-        return out + ["refused: the module's code cannot be disassembled "
+        return out + ["the module's code cannot be disassembled "
                       "(objdump: %s)" % why]
     seen = set()
     for section, function, mnemonic, operands in instructions(text):
@@ -247,11 +248,11 @@ def check_module(ko, stage_name, kdir=None):
             where = build.clean_text(function)[:60] or section
             if where in ENTRY_POINTS:
                 where += ", " + ENTRY_POINTS[where]
-            out.append("refused: the module's code uses the privileged "
+            out.append("the module's code uses the privileged "
                        "instruction %s in %s (%s)"
                        % (build.clean_text(mnemonic)[:20], where, what))
     if len(out) > MAX_REFUSALS:
-        out = out[:MAX_REFUSALS] + ["refused: ... and %d more"
+        out = out[:MAX_REFUSALS] + ["... and %d more"
                                     % (len(out) - MAX_REFUSALS)]
     return out
 

@@ -148,9 +148,9 @@ def test_filp_open_refused(tmp_path):
 	if (!IS_ERR(f))
 		filp_close(f, NULL);""")
     assert gate.check_module(ko, "05-netns", kdir) == [
-        "refused: the module uses filp_close, which stage 05-netns does not "
+        "the module uses filp_close, which stage 05-netns does not "
         "allow (file access from the kernel)",
-        "refused: the module uses filp_open, which stage 05-netns does not "
+        "the module uses filp_open, which stage 05-netns does not "
         "allow (file access from the kernel)"]
 
 
@@ -158,7 +158,7 @@ def test_filp_open_refused(tmp_path):
 def test_port_io_refused(tmp_path):
     ko, kdir = module_with(tmp_path, "\toutb('x', 0x3f8);")
     assert gate.check_module(ko, "05-netns", kdir) == [
-        "refused: the module's code uses the privileged instruction out in "
+        "the module's code uses the privileged instruction out in "
         "init_module, the module's init function (port I/O)"]
 
 
@@ -166,5 +166,5 @@ def test_port_io_refused(tmp_path):
 def test_power_off_refused(tmp_path):
     ko, kdir = module_with(tmp_path, "\tkernel_power_off();")
     assert gate.check_module(ko, "01-kthread-echo", kdir) == [
-        "refused: the module uses kernel_power_off, which stage 01-kthread-echo "
+        "the module uses kernel_power_off, which stage 01-kthread-echo "
         "does not allow (stops, restarts or crashes the guest machine)"]
