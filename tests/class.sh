@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Tests of grading a whole class and a quiz (grading/class.sh, through
-# make grade-class and make grade-quiz). Prints TAP.
+# Tests of grading a whole class and a quiz (grading/kweb/classbatch.py,
+# through grading/kw class and grading/kw quiz). Prints TAP.
 #
 #   tests/class.sh [KERNEL]
 #
-# class: fifteen synthetic stage 1 submissions (correct, the same answers
+# class: sixteen synthetic stage 1 submissions (correct, the same answers
 # written differently, the solution folder, partly wrong, not compiling,
 # oopsing at load, hanging at unload, a tampered Kbuild and Makefile,
 # tampered tests and rubric, answers breaking the blank rules, a missing
-# file, a blank not answered, an entry that is neither a folder nor a file)
+# file, a blank not answered, an entry that is a symlink, a folder whose
+# source is a symlink to another student's)
 # are graded with an instructor pack that adds static_blanks and a hidden
 # test, and must give the expected gradebook: identical answer sets graded
 # once, hidden tests only in the instructor's report, every report valid.
@@ -19,6 +20,7 @@
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
 kernel=${1:-$KWEB_DEFAULT_KERNEL}
+kw=$KWEB_ROOT/grading/kw
 work=$KWEB_BUILD/selftest/class-$kernel
 rm -rf "$work"
 mkdir -p "$work"
@@ -89,44 +91,50 @@ ln -s /etc "$sub/mia"
 { echo "# Nora's answers"; echo; answers $s; } >"$sub/nora.answers"
 mkdir -p "$sub/olga"
 answers $s >"$sub/olga/answers.txt"
+# Hands in Carol's file through a symlink: refused, the others graded.
+mkdir -p "$sub/peter"
+ln -s ../carol/kecho.c "$sub/peter/kecho.c"
 
 export KWEB_INSTRUCTOR_PACK=$KWEB_ROOT/tests/fixtures/instructor
 t0=$(date +%s)
 KWEB_TESTS="load_default rmmod_idle static_blanks secret_echo" \
 	KWEB_CLASS_OUT=$work/class \
-	make -s -C "$KWEB_ROOT" grade-class STAGE=1 SUBMISSIONS="$sub" KERNEL="$kernel" \
-	>"$work/class.out" 2>&1
+	"$kw" class 1 "$sub" "$kernel" >"$work/class.out" 2>&1
 rc=$?
 echo "# grade-class of $(ls "$sub" | wc -l) submissions took $(( $(date +%s) - t0 )) s (exit $rc)"
 book=$work/class/gradebook.csv
 check "grade-class: the expected gradebook" same_book "$book" "\
 student,score,max_score,status,same_as
-\"alice\",26,26,graded,\"\"
-\"bob\",22,26,graded,\"alice\"
-\"carol\",26,26,graded,\"alice\"
-\"dave\",8,26,graded,\"\"
-\"erin\",4,26,graded,\"\"
-\"frank\",4,26,graded,\"\"
-\"gina\",0,26,graded,\"\"
-\"hank\",4,26,graded,\"\"
-\"ivan\",8,26,graded,\"\"
-\"judy\",22,26,graded,\"\"
-\"kate\",0,26,graded,\"\"
-\"leo\",0,26,graded,\"\"
-\"mia\",,,invalid,\"\"
-\"nora\",26,26,graded,\"alice\"
-\"olga\",26,26,graded,\"alice\""
+alice,26,26,graded,
+bob,22,26,graded,alice
+carol,26,26,graded,alice
+dave,8,26,graded,
+erin,4,26,graded,
+frank,4,26,graded,
+gina,0,26,graded,
+hank,4,26,graded,
+ivan,8,26,graded,
+judy,22,26,graded,
+kate,0,26,graded,
+leo,0,26,graded,
+mia,,,invalid,
+nora,26,26,graded,alice
+olga,26,26,graded,alice
+peter,,,invalid,"
 status_of() {
 	awk -F'\t' -v t="$2" '$1 == t { print $2 }' "$work/class/students/$1/results.tsv"
 }
 check "grade-class: exit 0 (all graded) and progress shown" bash -c '
-	[ "$0" = 0 ] && grep -q "^\[15/15\] " "$1" && grep -q "^\[1/15\] " "$1" &&
+	[ "$0" = 0 ] && grep -q "^\[16/16\] " "$1" && grep -q "^\[1/16\] " "$1" &&
 	grep -q "^Gradebook: " "$1"' "$rc" "$work/class.out"
 check "grade-class: why each broken submission scored what it did" bash -c '
-	grep -q "^\"erin\",.*does not build" "$0" && grep -q "^\"hank\",.*does not build" "$0" &&
-	grep -q "^\"kate\",.*kecho.c is missing" "$0" &&
-	grep -q "^\"leo\",.*blanks not answered" "$0" &&
-	grep -q "^\"mia\",.*neither a folder nor an answers file" "$0"' "$book"
+	grep -q "^erin,.*does not build" "$0" && grep -q "^hank,.*does not build" "$0" &&
+	grep -q "^kate,.*kecho.c is missing" "$0" &&
+	grep -q "^leo,.*blanks not answered" "$0" &&
+	grep -q "^mia,.*submission is a symlink: mia -> /etc; copy the files instead" "$0"' "$book"
+check "grade-class: a symlink inside a submission is refused, nothing graded" bash -c '
+	grep -q "^peter,,,invalid,,,,submission contains a symlink: peter/kecho.c -> ../carol/kecho.c; copy the files instead$" "$0" &&
+	[ ! -e "$1/peter" ]' "$book" "$work/class/students"
 check "grade-class: an oops is an error, a hang at unload a failure or timeout" bash -c '
 	[ "$(awk -F"\t" "\$1 == \"load_default\" { print \$2 }" "$0/frank/results.tsv")" = error ] &&
 	grep -q "kernel crashed" "$0/frank/results.tsv" &&
@@ -173,17 +181,16 @@ done
 printf 'AAAA = 1\n' >"$work/names/pat/answers.txt"
 names() {
 	KWEB_INSTRUCTOR_PACK=none KWEB_CLASS_OUT=$work/names-out \
-		"$KWEB_ROOT/grading/class.sh" class 1 \
-		"$work/names" "$kernel" >"$work/names.out" 2>&1 || return 1
+		"$kw" class 1 "$work/names" "$kernel" >"$work/names.out" 2>&1 || return 1
 	same_book "$work/names-out/gradebook.csv" "\
 student,score,max_score,status,same_as
-\"p q\",0,100,graded,\"\"
-\"p?q\",0,100,graded,\"\"
-\"p_q\",0,100,graded,\"\"
-\"pat\",0,100,graded,\"\"
-\"pat.txt\",,,invalid,\"\"" &&
+p q,0,100,graded,
+p?q,0,100,graded,
+p_q,0,100,graded,
+pat,0,100,graded,
+pat.txt,,,invalid," &&
 		[ "$(ls "$work/names-out/students" | tr '\n' ' ')" = "p_q p_q~2 p_q~3 pat " ] &&
-		grep -q '^"pat.txt",.*another entry is already the submission of pat' \
+		grep -q '^pat.txt,.*another entry is already the submission of pat' \
 			"$work/names-out/gradebook.csv"
 }
 check "grade-class: ids that clash as folder names, a student with two entries" names
@@ -214,29 +221,28 @@ if [ -f "$KWEB_ROOT/checker/$s/rubric" ]; then
 	} >"$work/form.csv"
 	t0=$(date +%s)
 	KWEB_TESTS="start_stop" KWEB_CLASS_OUT=$work/quiz \
-		make -s -C "$KWEB_ROOT" grade-quiz CSV="$work/form.csv" KERNEL="$kernel" \
-		>"$work/quiz.out" 2>&1
+		"$kw" quiz 5 "$work/form.csv" "$kernel" >"$work/quiz.out" 2>&1
 	rc=$?
 	echo "# grade-quiz took $(( $(date +%s) - t0 )) s (exit $rc)"
 	m=$(awk '$1 == "start_stop" { print $2 }' "$KWEB_ROOT/checker/$s/rubric")
 	check "grade-quiz: the expected gradebook" same_book "$work/quiz/gradebook.csv" "\
 student,score,max_score,status,same_as
-\"s001\",$m,$m,graded,\"\"
-\"s002\",$m,$m,graded,\"s001\"
-\"s003\",0,$m,graded,\"\"
-\"s004\",$m,$m,graded,\"s001\"
-\"s005\",0,$m,graded,\"\"
-\"s006\",$m,$m,graded,\"s001\""
+s001,$m,$m,graded,
+s002,$m,$m,graded,s001
+s003,0,$m,graded,
+s004,$m,$m,graded,s001
+s005,0,$m,graded,
+s006,$m,$m,graded,s001"
 	check "grade-quiz: a student who answered twice is graded on the last row" \
-		grep -q '^"s004",.*answered on rows 5, 11: row 11 is graded' "$work/quiz/gradebook.csv"
+		grep -q '^s004,.*answered on rows 5, 11: row 11 is graded' "$work/quiz/gradebook.csv"
 	check "grade-quiz: malformed rows are reported, not graded" bash -c '
 		[ "$(wc -l <"$0")" = 3 ] && grep -q "^row 6: no student id" "$0" &&
 		grep -q "^row 10: 3 fields where the header has 7" "$0" &&
 		grep -q "^row 12: a quoted field is never closed" "$0" &&
 		grep -q "malformed row" "$1"' "$work/quiz/problems.txt" "$work/quiz.out"
 	check "grade-quiz: why the wrong ones scored 0" bash -c '
-		grep -q "^\"s003\",.*does not build" "$0" &&
-		grep -q "^\"s005\",.*blanks not answered" "$0" &&
+		grep -q "^s003,.*does not build" "$0" &&
+		grep -q "^s005,.*blanks not answered" "$0" &&
 		grep -q "BBBB: missing: not answered" "$1/s005/feedback/blanks.txt"' \
 		"$work/quiz/gradebook.csv" "$work/quiz/students"
 	check "grade-quiz: the student's answers are in the report" bash -c '

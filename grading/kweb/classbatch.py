@@ -51,6 +51,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -318,6 +319,8 @@ def read_quiz(path, blanks, id_column="", stage=""):
                                     "the rows from here on are skipped"
                                     % start)
                     break
+                if "expected after" in str(e):
+                    e = "text follows a quoted field (%s)" % e
                 problems.append("row %d: %s: skipped" % (start, e))
                 continue
             start, prev = prev + 1, reader.line_num
@@ -484,14 +487,33 @@ def grade_command():
     return [sys.executable, str(ROOT / "grading" / "kw"), "grade"]
 
 
+# The grades running now, to end them all when the batch is interrupted
+# (each runs in a session of its own, out of reach of the terminal's ^C).
+_live = set()
+_live_lock = threading.Lock()
+_stopping = threading.Event()
+
+
 def run_grade(cmd, env, log_path, timeout):
     """Run one grade with its output in log_path; kill its process group
     when it runs over timeout seconds or writes over MAX_LOG bytes.
     (exit status or None, why it was killed)."""
-    with open(log_path, "wb") as log:
-        p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                             stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+    with _live_lock:
+        if _stopping.is_set():
+            return None, "the batch was interrupted"
+        with open(log_path, "wb") as log:
+            p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        _live.add(p)
+    try:
+        return _watch(p, log_path, timeout)
+    finally:
+        with _live_lock:
+            _live.discard(p)
+
+
+def _watch(p, log_path, timeout):
     deadline = now() + timeout
     why = ""
     while True:
@@ -613,23 +635,43 @@ def error_of(log):
     return "grading could not run"
 
 
+def stop_all():
+    """End every grade still running (the batch was interrupted)."""
+    with _live_lock:
+        _stopping.set()
+        for p in _live:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def pool(b, entries, counter):
     if not entries:
         return
     with concurrent.futures.ThreadPoolExecutor(max_workers=b.jobs) as ex:
         futures = [ex.submit(grade, b, e) for e in entries]
-        for f in concurrent.futures.as_completed(futures):
-            e = f.result()
-            counter.append(e)
-            if e.rc in (0, 1):
-                what = "%s/%s" % (e.total, e.max)
-            else:
-                what = "error: " + e.why
-            if e.rep:
-                what += " (same answers as %s)" % e.rep.id
-            print("[%d/%d] %s: %s, %.1fs" % (len(counter), len(b.entries),
-                                             one_line(e.id), what, e.seconds),
-                  flush=True)
+        try:
+            done = concurrent.futures.as_completed(futures)
+            for f in done:
+                _progress(b, f.result(), counter)
+        except BaseException:
+            ex.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+            raise
+
+
+def _progress(b, e, counter):
+    counter.append(e)
+    if e.rc in (0, 1):
+        what = "%s/%s" % (e.total, e.max)
+    else:
+        what = "error: " + e.why
+    if e.rep:
+        what += " (same answers as %s)" % e.rep.id
+    print("[%d/%d] %s: %s, %.1fs" % (len(counter), len(b.entries),
+                                     one_line(e.id), what, e.seconds),
+          flush=True)
 
 
 # --- the gradebook -------------------------------------------------------------
@@ -730,6 +772,7 @@ def _batch(mode, stage_arg, inp, kernel):
 
 def _run(mode, stage_arg, inp, kernel):
     t0 = now()
+    _stopping.clear()
     try:
         b = _batch(mode, stage_arg, inp, kernel)
         if os.environ.get("KWEB_GRADE_CMD"):

@@ -7,9 +7,11 @@ grader (KWEB_GRADE_CMD) so that no guest boots.
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,8 @@ FAKE = textwrap.dedent("""\
             if p.is_file():
                 text += p.read_text(errors="replace")
     print("fake grade", stage, src, kernel, flush=True)
+    if os.environ.get("FAKE_PIDS"):
+        Path(os.environ["FAKE_PIDS"], str(os.getpid())).write_text("")
     if "@@HANG@@" in text:
         time.sleep(600)
     if "@@FLOOD@@" in text:
@@ -208,6 +212,36 @@ def test_errors_timeouts_floods_and_no_results(env, monkeypatch, capsys):
     assert b["fine"]["score"] == "10"
 
 
+def test_interrupted_batch_ends_its_grades(env, tmp_path):
+    sub = env / "sub"
+    sub.mkdir()
+    for i in range(3):
+        (sub / ("h%d.txt" % i)).write_text(
+            "# @@HANG@@\n" + answers_text(STAGE1, AAAA=str(i)))
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    e = dict(os.environ, FAKE_PIDS=str(pids))
+    p = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""\
+        import sys
+        sys.path.insert(0, %r)
+        from kweb import classbatch
+        sys.exit(classbatch.run_class("1", %r, "6.12"))
+        """) % (str(ROOT / "grading"), str(sub))], env=e,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if len(os.listdir(pids)) == 2:
+            break
+        time.sleep(0.1)
+    assert len(os.listdir(pids)) == 2          # KWEB_JOBS=2 at once
+    p.send_signal(signal.SIGINT)
+    assert p.wait(timeout=20) != 0
+    time.sleep(0.5)
+    for pid in os.listdir(pids):
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+    assert len(os.listdir(pids)) == 2          # the third never started
+
+
 # --- hostile entries ---------------------------------------------------------------
 
 def test_symlinks_are_refused(env, capsys):
@@ -360,7 +394,8 @@ def test_read_quiz(env):
     assert problems == [
         "row 6: no student id: skipped",
         "row 7: 3 fields where the header has 7: skipped",
-        "row 8: ',' expected after '\"': skipped",
+        "row 8: text follows a quoted field (',' expected after '\"'): "
+        "skipped",
         "row 11: the answer to AAAA is over 4096 characters: skipped",
         "row 12: the answer to AAAA is over 4096 characters: skipped",
         "row 14: a quoted field is never closed: the rows from here on are "
@@ -371,7 +406,8 @@ def test_read_quiz(env):
     f.write_text('id,AAAA\n"a,"1\nb,2\n')
     assert classbatch.read_quiz(f, ["AAAA"]) == (
         [classbatch.QuizRow(3, "b", {"AAAA": "2"})],
-        ["row 2: ',' expected after '\"': skipped"])
+        ["row 2: text follows a quoted field (',' expected after '\"'): "
+         "skipped"])
 
 
 def test_quiz_ids_never_paths(env, capsys):
