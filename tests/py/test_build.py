@@ -225,3 +225,17 @@ def test_symlink_in_module_folder_is_refused(tmp_path, monkeypatch):
     os.symlink(ROOT / "README.md", d / "kweb_util.h")
     r = build.build_module(KDIR, d, "kweb", "SHOWN")
     assert r.refusal == "kweb_util.h in the module folder is not a regular file"
+
+
+def test_preprocessed_file_outside_is_refused(tmp_path):
+    """Without the sandbox, the .i's line markers are checked too."""
+    kernel_or_skip()
+    tree = build.kernel_tree(KDIR)
+    (tmp_path / "kweb.i").write_text('# 1 "%s/kweb.c"\n# 1 "%s" 1 3\n'
+                                     % (tmp_path, ROOT / "README.md"))
+    (tmp_path / "kweb.s").write_text("\t.text\n")
+    assert build.check_outputs(tree, tmp_path, "kweb", deep=False) == ""
+    assert build.check_outputs(tree, tmp_path, "kweb", deep=True) == (
+        "kweb.c includes %s, %s" % (ROOT / "README.md", OUTSIDE))
+    (tmp_path / "kweb.i").write_text('asm(".inc" "bin x");\n')
+    assert "incbin" in build.check_outputs(tree, tmp_path, "kweb", deep=True)
