@@ -425,6 +425,16 @@ def _make(tree, mod_dir, targets, sandboxed):
     return run_limited(argv, cwd=str(mod_dir))
 
 
+def run_kbuild(kdir, mod_dir, make_args):
+    """Run kbuild again on a module folder build_module() prepared (e.g.
+    sparse: ["C=2", "CHECK=sparse", "modules"]), in the same sandbox and
+    limits (none with KWEB_UNSANDBOXED=1); a Run. Another tool that reads
+    the submission's source must go through here too: outside the sandbox,
+    "#if __has_include(...)" can pick what the sandboxed build never saw."""
+    mod_dir = Path(os.path.realpath(mod_dir))
+    return _make(kernel_tree(kdir), mod_dir, list(make_args), not unsandboxed())
+
+
 def _write_log(path, run):
     text = run.output.decode("utf-8", "replace")
     if run.timed_out:
