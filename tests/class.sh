@@ -37,7 +37,7 @@ same_book() {
 }
 
 answers() {
-	"$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$1"
+	"$KWEB_ROOT/grading/kw" stages answers "$KWEB_ROOT/solutions/$1"
 }
 
 # with STAGE BLANK EXPR: the solution's answers with one blank replaced.

@@ -66,24 +66,24 @@ if [ -d "$KWEB_ROOT/solutions/$QUIZ_STAGE" ]; then
 			python3 "$PY" check-html "$out/instructor/kweb-quiz.$lang.instructor.html" "$KWEB_ROOT/stages/$QUIZ_STAGE/kweb.c"
 	done
 	check "quiz: answers.txt has one 'TOKEN = ' line per blank, in order" bash -c '
-		want=$("$0/grading/stages.sh" answers "$0/solutions/$2" | sed "s/ = .*/ =/")
+		want=$("$0/grading/kw" stages answers "$0/solutions/$2" | sed "s/ = .*/ =/")
 		got=$(grep -v "^#" "$1/student/answers.txt" | sed "s/ *$//")
 		[ "$want" = "$got" ] || { echo "want: $want"; echo "got: $got"; exit 1; }' \
 		"$KWEB_ROOT" "$out" "$QUIZ_STAGE"
 	cp "$out/student/answers.txt" "$tmp/answers.txt"
 	check "quiz: answers.txt, filled in, fills the stage back into the solution" bash -c '
-		"$0/grading/stages.sh" answers "$0/solutions/$2" >"$1/key"
+		"$0/grading/kw" stages answers "$0/solutions/$2" >"$1/key"
 		while IFS= read -r l; do
 			tok=${l%% = *}
 			L=$l awk -v t="$tok" "\$0 == t \" = \" || \$0 == t \" =\" { print ENVIRON[\"L\"]; next } { print }" \
 				"$1/answers.txt" >"$1/a.tmp" && mv "$1/a.tmp" "$1/answers.txt"
 		done <"$1/key"
-		"$0/grading/answers.sh" fill "$0/stages/$2" "$1/answers.txt" "$1/filled" &&
+		"$0/grading/kw" fill "$0/stages/$2" "$1/answers.txt" "$1/filled" &&
 		diff <(sed "s|/\*[{}]\*/||g" "$0/solutions/$2/kweb.c") "$1/filled/kweb.c"' \
 		"$KWEB_ROOT" "$tmp" "$QUIZ_STAGE"
 	check "quiz: the instructor key lists every answer and variant" bash -c '
 		key=$1/instructor/kweb-quiz-answer-key.txt
-		"$0/grading/stages.sh" answers "$0/solutions/$2" | while IFS= read -r l; do
+		"$0/grading/kw" stages answers "$0/solutions/$2" | while IFS= read -r l; do
 			grep -qxF "$l" "$key" || { echo "missing: $l"; exit 1; }; done &&
 		if [ -f "$0/solutions/$2/variants" ]; then
 			grep -E "^[A-Z]{4} = " "$0/solutions/$2/variants" | sed -E "s/ *= */ = /" |

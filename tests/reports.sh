@@ -176,7 +176,7 @@ grade() {
 	echo $? >"$tmp/$name.rc"
 }
 stage1=01-kthread-echo
-"$KWEB_ROOT/grading/stages.sh" answers "$KWEB_ROOT/solutions/$stage1" | grep -v '^EEEE' >"$tmp/partial.txt"
+"$KWEB_ROOT/grading/kw" stages answers "$KWEB_ROOT/solutions/$stage1" | grep -v '^EEEE' >"$tmp/partial.txt"
 grade partial env KWEB_ANSWERS="$tmp/partial.txt" "$KWEB_ROOT/grading/kw" grade 1
 check "ANSWERS= with a blank not answered: named, 0 points, no guest" bash -c '
 	[ "$(cat "$0/partial.rc")" = 1 ] && grep -q "partial.txt: EEEE: missing: not answered" "$0/partial.out" &&

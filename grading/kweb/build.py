@@ -352,7 +352,7 @@ def check_outputs(tree, mod_dir, module, deep):
 # --- what the student sees ----------------------------------------------------------
 
 def student_diagnostics(log_text, mod_dir, shown, rc):
-    """build.sh's filter: diagnostics about the module's own files (named
+    """The filter of kbuild's output: diagnostics about the module's own files (named
     SHOWN/file) with gcc's context lines, modpost's errors and warnings, or
     the log's tail after a failure that printed no error."""
     mdir = str(mod_dir).rstrip("/") + "/"

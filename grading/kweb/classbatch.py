@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from . import stages, vm
 from .model import load_results, one_line
 from .paths import (BUILD, ROOT, KwebError, die, error_line, kernel_dir,
                     kernel_series, note, now, safe_label)
@@ -159,10 +160,7 @@ def prepare_host(b):
     _script([g / "kernel.sh", b.series], "grading/kernel.sh %s" % b.series)
     b.base = _script([g / "image.sh", "base"], "grading/image.sh base",
                      stdout=subprocess.PIPE, text=True).stdout.strip()
-    b.accel = _script(["bash", "-c", '. "$0/lib.sh"; . "$0/vm.sh"; '
-                       'vm_accel "$1"', g, kernel_dir(b.series)],
-                      "probing the accelerator", stdout=subprocess.PIPE,
-                      text=True).stdout.strip()
+    b.accel = vm.accel(kernel_dir(b.series))
     if os.environ.get("KWEB_FEEDBACK", "1") != "0":
         with open(b.out / "log" / "fetch.log", "w") as log:
             r = subprocess.run([str(g / "feedback.sh"), "ensure", b.series],
@@ -184,8 +182,7 @@ def prepare_blanks(b):
     b.pristine = b.out / "work" / "pristine"
     sol = ROOT / "solutions" / b.stage
     if sol.is_dir():
-        _script([ROOT / "grading" / "stages.sh", "one", sol, b.pristine],
-                "generating the pristine stage from %s" % sol)
+        stages.generate_one(sol, b.pristine)
     else:
         shutil.copytree(ROOT / "stages" / b.stage, b.pristine)
     b.blanks = stage_blanks(b.pristine, b.sources)

@@ -46,9 +46,10 @@ class Outcome(Exception):
 
 
 def show(text, limit):
+    """Text from a tool that read the submission, indented and made inert."""
     lines = text.rstrip("\n").split("\n") if text.strip() else []
     for line in lines[:limit]:
-        print("    " + line)
+        print("    " + protocol.clean(line, 300))
     if len(lines) > limit:
         print("    ... %d more" % (len(lines) - limit))
 
@@ -333,6 +334,10 @@ class Grader:
         self.info["release"] = (self.kdir / "release").read_text().strip()
         if self.reuse:
             return self.take_reused()
+        if not build.unsandboxed():
+            ok, why = build.sandbox_available()
+            if not ok:
+                die(build.sandbox_refusal(why))
         t = time.monotonic()
         bdir = out / "module"
         bdir.mkdir()
@@ -376,10 +381,55 @@ class Grader:
             self.fail_all("refused before boot: " + refused[0])
         if self.want_feedback("static_sparse"):
             t = time.monotonic()
-            self.feedback_tool("sparse", ["sparse", str(self.kdir / "build"),
-                                          str(bdir), self.shown],
-                               "sparse", "sparse")
+            self.sparse(bdir)
             self.phase("static", t)
+
+    def sparse(self, bdir):
+        """sparse on a copy of the built module, in the build's sandbox (it
+        compiles the source again: outside the sandbox a __has_include()
+        could reach what the build never saw)."""
+        name, label = "static_sparse", "sparse"
+        graded = self.stage.test(name) is not None
+        fb = self.out / "feedback"
+        if not shutil.which("sparse"):
+            why = "sparse is unavailable: it is not installed (apt-get " \
+                  "install sparse)"
+        else:
+            sdir = self.out / "sparse"
+            shutil.copytree(bdir, sdir, symlinks=True)
+            run = build.run_kbuild(self.kdir / "build", sdir,
+                                   ["W=1", "C=2", "CHECK=sparse", "modules"])
+            log = _text(run.output)
+            if run.rc == 0:
+                found = []
+                prefix = str(sdir) + "/"
+                for line in log.split("\n"):
+                    if line.startswith(prefix) and \
+                            re.search(r" (error|warning): ", line) and \
+                            not re.search(r" \[-W[^]]*\]$", line):
+                        found.append(self.shown + "/" + line[len(prefix):])
+                text = "".join(x + "\n" for x in found)
+                shutil.rmtree(sdir, ignore_errors=True)
+                (fb / "sparse.txt").write_text(text)
+                if text:
+                    print("  sparse%s:" % ("" if graded else
+                                           " (feedback, not graded)"))
+                    show(text, 10)
+                if graded:
+                    self.log(name, text, "w")
+                    if found:
+                        self.report(name, "fail", 0.0, "%s: %d finding(s)"
+                                    % (label, len(found)))
+                    else:
+                        self.report(name, "pass")
+                return
+            tail = [x for x in log.split("\n") if x.strip()][-1:]
+            why = "sparse cannot check this module: %s" % protocol.clean(
+                tail[0] if tail else "exit %d" % run.rc, 200)
+        print("  " + why)
+        (fb / "sparse.unavailable").write_text(why + "\n")
+        if graded:
+            die("%s (the rubric grades %s)" % (why, name))
 
     def take_reused(self):
         """The same module was built and run before: take its results."""

@@ -22,7 +22,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,10 +245,9 @@ def _connect(path, proc, deadline):
 
 
 def _console_reader(sock, path, boot):
-    """Copy the console into path: the first CONSOLE_HEAD bytes, then a
-    rolling tail; a flood is said in the file."""
-    head, tail, dropped = 0, deque(), 0
-    tail_size = 0
+    """Copy the console into path: the first CONSOLE_HEAD bytes, then the
+    last CONSOLE_TAIL bytes; a flood is said in the file."""
+    head, tail, dropped = 0, bytearray(), 0
     with open(path, "wb") as f:
         while True:
             try:
@@ -264,18 +262,17 @@ def _console_reader(sock, path, boot):
                 head += n
                 data = data[n:]
             if data:
-                tail.append(data)
-                tail_size += len(data)
-                while tail_size - len(tail[0]) >= CONSOLE_TAIL:
-                    tail_size -= len(tail[0])
-                    dropped += len(tail.popleft())
+                tail += data
+                if len(tail) > CONSOLE_TAIL:
+                    cut = len(tail) - CONSOLE_TAIL
+                    dropped += cut
+                    del tail[:cut]
         if dropped:
             f.write(b"\n[kweb: %d bytes of console output dropped here: the "
                     b"guest flooded its console]\n" % dropped)
             boot.flooded = boot.flooded or "the guest flooded its console " \
-                "(%d MiB)" % ((head + dropped + tail_size) >> 20)
-        for d in tail:
-            f.write(d)
+                "(%d MiB)" % ((head + dropped + len(tail)) >> 20)
+        f.write(tail)
     sock.close()
 
 

@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grading"))
 
-from kweb import classbatch  # noqa: E402
+from kweb import classbatch, stages  # noqa: E402
 from kweb.paths import ROOT, KwebError  # noqa: E402
 
 STAGE1 = "01-kthread-echo"
@@ -69,10 +69,7 @@ FAKE = textwrap.dedent("""\
 
 
 def answers_of(stage):
-    out = subprocess.run([str(ROOT / "grading" / "stages.sh"), "answers",
-                          str(ROOT / "solutions" / stage)],
-                         check=True, stdout=subprocess.PIPE, text=True).stdout
-    return dict(line.split(" = ", 1) for line in out.splitlines())
+    return dict(stages.answers(ROOT / "solutions" / stage))
 
 
 def answers_text(stage, **changed):
