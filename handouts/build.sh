@@ -103,7 +103,7 @@ fi
 
 # build_one EDITION SRC STAGE LANG OUT
 build_one() {
-	local ed=$1 src=$2 stage=$3 lang=$4 out=$5 md dir title
+	local ed=$1 src=$2 stage=$3 lang=$4 out=$5 md dir
 	dir=$outroot/$ed
 	md=$work/$ed.$out.md
 	python3 "$PY" render "$KWEB_ROOT" "$src" "$stage" "$lang" "$ed" \

@@ -17,6 +17,7 @@
 # answering twice, an empty answer, and malformed rows.
 #
 # Only a few tests run (KWEB_TESTS) to keep each grade short.
+# shellcheck disable=SC2034,SC2154 # TAP_LOG, TAP_TRIM and n are tests/tap.sh's
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
 kernel=${1:-$KWEB_DEFAULT_KERNEL}
@@ -101,7 +102,7 @@ KWEB_TESTS="load_default rmmod_idle static_blanks secret_echo" \
 	KWEB_CLASS_OUT=$work/class \
 	"$kw" class 1 "$sub" "$kernel" >"$work/class.out" 2>&1
 rc=$?
-echo "# grade-class of $(ls "$sub" | wc -l) submissions took $(( $(date +%s) - t0 )) s (exit $rc)"
+echo "# grade-class of $(find "$sub" -mindepth 1 -maxdepth 1 | wc -l) submissions took $(( $(date +%s) - t0 )) s (exit $rc)"
 book=$work/class/gradebook.csv
 check "grade-class: the expected gradebook" same_book "$book" "\
 student,score,max_score,status,same_as
@@ -189,7 +190,7 @@ p?q,0,100,graded,
 p_q,0,100,graded,
 pat,0,100,graded,
 pat.txt,,,invalid," &&
-		[ "$(ls "$work/names-out/students" | tr '\n' ' ')" = "p_q p_q~2 p_q~3 pat " ] &&
+		[ "$(find "$work/names-out/students" -mindepth 1 -maxdepth 1 -printf "%f\n" | LC_ALL=C sort | tr '\n' ' ')" = "p_q p_q~2 p_q~3 pat " ] &&
 		grep -q '^pat.txt,.*another entry is already the submission of pat' \
 			"$work/names-out/gradebook.csv"
 }

@@ -12,6 +12,7 @@
 # 3. unpacked in another folder, with no solutions/ anywhere in it, the kit
 #    grades stage 1 filled in with the answers of solutions/01 at full marks.
 # Prints TAP.
+# shellcheck disable=SC2034,SC2154 # TAP_LOG, TAP_TRIM and n are tests/tap.sh's
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
 handouts=${1:-}
@@ -46,8 +47,11 @@ plant() {
 	local name=$1 expect=$2 script=$3 d=$work/plant-$1
 	rm -rf "$d"
 	mkdir -p "$d"
-	tar -xzf "$kit" -C "$d" && (cd "$d/kweb-lab" && eval "$script") &&
-		tar -C "$d" -czf "$d.tar.gz" kweb-lab || { echo "planting failed"; return 1; }
+	if ! { tar -xzf "$kit" -C "$d" && (cd "$d/kweb-lab" && eval "$script") &&
+		tar -C "$d" -czf "$d.tar.gz" kweb-lab; }; then
+		echo "planting failed"
+		return 1
+	fi
 	if python3 "$LEAKS" "$KWEB_ROOT" "$d.tar.gz" >"$d.out" 2>&1; then
 		echo "leaks.py passed a kit with $name"
 		return 1

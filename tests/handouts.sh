@@ -17,6 +17,7 @@
 #     whole is checked by tests/dist.sh);
 #   - the quiz answer form lists exactly the quiz stage's blanks.
 # Prints TAP; OUTDIR is kept for tests/dist.sh.
+# shellcheck disable=SC2034,SC2154 # TAP_LOG, TAP_TRIM and n are tests/tap.sh's
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
 out=${1:-$KWEB_BUILD/selftest/handouts}
@@ -40,17 +41,17 @@ echo "# built in $(( $(date +%s) - t0 ))s"
 stages=$(cd "$KWEB_ROOT/solutions" && ls -d [0-9][0-9]-* 2>/dev/null)
 for s in $stages; do
 	files=$(. "$KWEB_ROOT/checker/$s/stage.conf" 2>/dev/null; echo "${SOURCES:-}")
-	[ -n "$files" ] || files=$(cd "$KWEB_ROOT/stages/$s" && ls *.c)
-	paths=$(for f in $files; do echo "$KWEB_ROOT/stages/$s/$f"; done)
+	[ -n "$files" ] || files=$(cd "$KWEB_ROOT/stages/$s" && find . -maxdepth 1 -name '*.c' -printf '%f\n' | sort)
+	mapfile -t paths < <(for f in $files; do echo "$KWEB_ROOT/stages/$s/$f"; done)
 	for lang in $LANGS; do
 		for ed in student instructor; do
 			base=$out/$ed/$s.$lang
 			[ $ed = student ] || base=$base.instructor
 			check "$s $lang $ed: HTML listing matches stages/$s line by line" \
-				python3 "$PY" check-html "$base.html" $paths
+				python3 "$PY" check-html "$base.html" "${paths[@]}"
 			[ $ed = student ] || continue
 			check "$s $lang $ed: PDF listing matches stages/$s line by line" \
-				python3 "$PY" check-pdf "$base.pdf" $paths
+				python3 "$PY" check-pdf "$base.pdf" "${paths[@]}"
 		done
 	done
 done

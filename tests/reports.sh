@@ -11,6 +11,7 @@
 # report.md must show each failing visible test with its log and hint and
 # leave hidden tests out, which report-instructor.md shows; the terminal line
 # is coloured only on a terminal without NO_COLOR.
+# shellcheck disable=SC2034,SC2154 # TAP_LOG, TAP_TRIM and n are tests/tap.sh's
 set -u
 KWEB_ROOT=${KWEB_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 tmp=$(mktemp -d)
