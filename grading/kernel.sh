@@ -72,8 +72,9 @@ fetch_series() {
 	local series dir abi work pkgs deb
 	series=$(kernel_series "$1")
 	dir=$KWEB_CACHE/kernels/$series
-	# "ready" holds the cache's format: 2 added the guest's drivers.
-	if [ "$(cat "$dir/ready" 2>/dev/null)" = 2 ]; then
+	# "ready" holds the cache's format: 2 added the guest's drivers, 3 the
+	# pvpanic core they need.
+	if [ "$(cat "$dir/ready" 2>/dev/null)" = 3 ]; then
 		return 0
 	fi
 	msg "fetching Debian kernel $series (image and headers, about 100 MB, once)"
@@ -99,6 +100,7 @@ fetch_series() {
 	dpkg-deb --fsys-tarfile "$work"/debs/linux-image-*.deb |
 		tar -x -C "$work/root" --wildcards './boot/vmlinuz-*' './boot/System.map-*' \
 			'./lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko*' \
+			'./lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic.ko*' \
 			'./lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic-pci.ko*'
 	# The guest's own drivers, uncompressed for busybox insmod: a network
 	# card for the host's probes (QEMU's e1000) and pvpanic, which tells
@@ -106,6 +108,7 @@ fetch_series() {
 	mkdir -p "$work/root/drivers"
 	local ko
 	for ko in "$work"/root/lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko* \
+		"$work"/root/lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic.ko* \
 		"$work"/root/lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic-pci.ko*; do
 		[ -f "$ko" ] || die "the kernel image package lacks $(basename "$ko")"
 		case $ko in
@@ -131,7 +134,7 @@ fetch_series() {
 	ln -s root/boot/vmlinuz "$dir/vmlinuz"
 	printf '%s\n' "$abi" >"$dir/release"
 	printf '%s\n' "$pkgs" | tr ' ' '\n' | sed '/^$/d' >"$dir/packages"
-	echo 2 >"$dir/ready"
+	echo 3 >"$dir/ready"
 	rm -rf "$work"
 	trap - EXIT
 	msg "kernel $series ready: $abi"
