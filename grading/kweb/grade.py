@@ -19,6 +19,7 @@ gate; the guest's word counts only for the test the host expects next,
 and a network test counts only if the host itself saw the server answer.
 """
 
+import base64
 import os
 import re
 import shutil
@@ -43,6 +44,10 @@ FEEDBACK_SHOWN = 15
 
 class Outcome(Exception):
     """Nothing (more) can be tested: every test left scores 0."""
+
+
+class NoModule(Exception):
+    """The guest asked for a module that was not built or was refused."""
 
 
 def show(text, limit):
@@ -209,11 +214,41 @@ class Grader:
             t = time.monotonic()
             self.prepare()
             self.phase("static", t)
-            self.build()
-            self.guest()
+            self.kernel()
+            if self.reuse:
+                self.take_reused()
+            if self.grade.pending("guest"):
+                self.build_and_boot()
+            else:
+                self.build()
         except Outcome:
             pass
         return self.finish()
+
+    def build_and_boot(self):
+        """The build, the static gate and the feedback tools run while the
+        guest boots: the guest asks for the module when it is up, and gets
+        it once it is built and admitted (a refused module is never sent;
+        that guest is killed)."""
+        self.ko_ready = threading.Event()
+        self.ko_data = None
+        failure = []
+
+        def work():
+            try:
+                self.build()
+            except BaseException as e:      # handed to the main thread
+                failure.append(e)
+            finally:
+                self.ko_ready.set()
+        th = threading.Thread(target=work, daemon=True)
+        th.start()
+        try:
+            self.guest()
+        finally:
+            th.join()
+        if failure:
+            raise failure[0]
 
     def prepare(self):
         """The pristine stage, the submission's sources, the blanks."""
@@ -284,11 +319,6 @@ class Grader:
             else:
                 self.report("static_blanks", "fail", 0.0, "the blank checker "
                             "has %d finding(s)" % rep.findings)
-        if self.want_feedback("static_checkpatch"):
-            self.feedback_tool("checkpatch", [
-                "checkpatch", self.series, str(self.pristine), str(self.src),
-                self.shown] + st.conf.sources, "checkpatch.pl on your changes",
-                "checkpatch.pl")
 
     def want_feedback(self, name):
         return os.environ.get("KWEB_FEEDBACK", "1") != "0" or \
@@ -325,19 +355,21 @@ class Grader:
             if graded:
                 die("%s (the rubric grades %s)" % (why, name))
 
-    def build(self):
-        st, out = self.stage, self.out
+    def kernel(self):
+        """The guest's kernel and headers; the build sandbox, before any
+        submission is built."""
         if subprocess.run([str(ROOT / "grading" / "kernel.sh"),
                            self.series]).returncode != 0:
             die("the kernel %s is not available (see above)" % self.series)
         self.kdir = kernel_dir(self.series)
         self.info["release"] = (self.kdir / "release").read_text().strip()
-        if self.reuse:
-            return self.take_reused()
-        if not build.unsandboxed():
+        if not self.reuse and not build.unsandboxed():
             ok, why = build.sandbox_available()
             if not ok:
                 die(build.sandbox_refusal(why))
+
+    def build(self):
+        st, out = self.stage, self.out
         t = time.monotonic()
         bdir = out / "module"
         bdir.mkdir()
@@ -379,10 +411,31 @@ class Grader:
             print("  The module was not run: it uses what this stage does "
                   "not allow.")
             self.fail_all("refused before boot: " + refused[0])
+        self.module_ready()
+        t = time.monotonic()
+        if self.want_feedback("static_checkpatch"):
+            self.feedback_tool("checkpatch", [
+                "checkpatch", self.series, str(self.pristine), str(self.src),
+                self.shown] + st.conf.sources, "checkpatch.pl on your changes",
+                "checkpatch.pl")
         if self.want_feedback("static_sparse"):
-            t = time.monotonic()
             self.sparse(bdir)
-            self.phase("static", t)
+        self.phase("static", t)
+
+    def module_ready(self):
+        """The admitted module, without its debug information (a twentieth
+        of the size), base64 for the guest's results port."""
+        ready = getattr(self, "ko_ready", None)
+        if ready is None:
+            return
+        small = self.out / "module" / (self.stage.conf.module + ".ko.sent")
+        r = subprocess.run(["strip", "--strip-debug", "-o", str(small),
+                            str(self.ko)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=60)
+        data = small.read_bytes() if r.returncode == 0 else \
+            self.ko.read_bytes()
+        self.ko_data = base64.encodebytes(data).decode()
+        ready.set()
 
     def sparse(self, bdir):
         """sparse on a copy of the built module, in the build's sandbox (it
@@ -487,6 +540,8 @@ class Grader:
         boots, stalls = 0, 0
         trouble = ""
         while self.grade.pending("guest"):
+            if self.ko_ready.is_set() and self.ko_data is None:
+                return          # the build failed or was refused
             boots += 1
             if boots > len(tests) * 2 + 3:
                 die("the guest keeps failing: %s" % trouble)
@@ -496,9 +551,12 @@ class Grader:
                                 "not run: grading ran out of time")
                 break
             before = len(self.grade.pending("guest"))
-            trouble = self.boot(boots, [(index[t.name], t) for t in
-                                        self.grade.pending("guest")], base,
-                                deadline)
+            try:
+                trouble = self.boot(boots, [(index[t.name], t) for t in
+                                            self.grade.pending("guest")],
+                                    base, deadline)
+            except NoModule:
+                return
             if len(self.grade.pending("guest")) == before:
                 trouble = trouble or "no test ran (see %s/console-%d.log)" \
                     % (self.out, boots)
@@ -515,7 +573,7 @@ class Grader:
         out = self.out
         t = time.monotonic()
         ov = out / ("overlay-%d" % n)
-        vm.overlay(ov, self.kdir, self.stage, self.ko, tests)
+        vm.overlay(ov, self.kdir, self.stage, None, tests)
         initrd = vm.initrd(out, base, ov)
         shutil.rmtree(ov)
         self.phase("image", t)
@@ -546,7 +604,13 @@ class Grader:
                 for line in lines:
                     ev = stream.feed(line)
                     raw.write(protocol.clean(line, 300) + "\n")
-                    if ev.kind == "start":
+                    if ev.kind == "module":
+                        self.ko_ready.wait()
+                        if self.ko_data is None:
+                            raise NoModule()
+                        boot.send(self.ko_data + "KWEB-END %s\n" % nonce)
+                        deadline = time.monotonic() + 60 * self.scale
+                    elif ev.kind == "start":
                         cur, t_start = by_index[ev.index], time.monotonic()
                         if first:
                             self.phase("boot", t_boot)
@@ -577,8 +641,8 @@ class Grader:
             boot.wait()
             raw.close()
             self.phase("boot" if first else "tests", t_boot)
-        for f in (initrd, out / "overlay.cpio"):
-            f.unlink(missing_ok=True)
+            for f in (initrd, out / "overlay.cpio"):
+                f.unlink(missing_ok=True)
         if boot.flooded:
             print("  boot %d: %s; the first %d MiB and the last %d KiB are in "
                   "%s" % (n, boot.flooded, vm.CONSOLE_HEAD >> 20,

@@ -2,6 +2,8 @@
 
 The guest's runner writes to its results port (ttyS1) lines of two kinds:
 
+  KWEB <nonce> module                       the runner asks for the module
+                                            (once a boot, before any test)
   KWEB <nonce> start <index> <name>         a test begins
   KWEB <nonce> result <index> <name> <ok|fail|timeout|skip>
   KWEB <nonce> dirty <index> <reason...>    the guest can no longer be trusted
@@ -25,7 +27,7 @@ from typing import List, Optional
 
 MAX_LINE = 1000          # characters of one diagnostic line kept
 MAX_TEST_LOG = 256 * 1024   # characters of diagnostics kept per test
-CONTROL_RE = re.compile(r"KWEB ([0-9a-f]{32}) (start|result|dirty|done|probe|exit)"
+CONTROL_RE = re.compile(r"KWEB ([0-9a-f]{32}) (module|start|result|dirty|done|probe|exit)"
                         r"((?: [!-~]{1,100}){0,8})")
 GUEST_STATUS = {"ok": "pass", "fail": "fail", "timeout": "timeout",
                 "skip": "skip"}
@@ -72,6 +74,7 @@ class ResultStream:
     done: bool = False
     dirty: str = ""
     rejected: int = 0        # control-looking lines that were refused
+    module_sent: bool = False
     log_size: int = 0
 
     def _next(self):
@@ -111,6 +114,10 @@ class ResultStream:
         return Event("text", self.current.index, self.current.name, text)
 
     def _control(self, verb, args):
+        if verb == "module" and not args and not self.module_sent \
+                and self.current is None and not self.finished:
+            self.module_sent = True
+            return Event("module")
         if verb == "start" and len(args) == 2 and self.current is None:
             nxt = self._next()
             if nxt and args == [str(nxt.index), nxt.name]:
