@@ -199,7 +199,7 @@ mkdir -p "$tmp/link-sub"
 ln -s /etc/passwd "$tmp/link-sub/kecho.c"
 grade symlink "$KWEB_ROOT/grading/kw" grade 1 "$tmp/link-sub"
 check "a symbolic link for the module's file is refused" bash -c '
-	[ "$(cat "$0/symlink.rc")" = 1 ] && grep -q "not a regular file" "$0/symlink.out"' "$tmp"
+	[ "$(cat "$0/symlink.rc")" = 1 ] && grep -q "kecho.c is a symbolic link" "$0/symlink.out"' "$tmp"
 grade unfilled "$KWEB_ROOT/grading/kw" grade 1 stages
 check "the unfilled stage: reports written, unfilled named in report.md" bash -c '
 	grep -q "unfilled blanks" "$0/unfilled/report.md" && jq -e ".score == 0" "$0/unfilled/results.json" &&

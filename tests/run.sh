@@ -49,6 +49,8 @@ part() {
 part "unit tests (cmocka)" make -s -C tests/unit
 part "static checks (shell)" tests/static.sh
 part "stages/ in sync with solutions/" grading/kw stages check
+# The kernels first: the build and gate tests need their headers.
+part "guest kernels fetched (6.12, 6.1)" grading/kernel.sh 6.12 6.1
 part "host-side Python (pytest)" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py
 part "static blank checker on the stages" tests/blanks.sh
 part "report writers, and the grader before the guest" tests/reports.sh
