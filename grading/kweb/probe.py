@@ -56,7 +56,7 @@ def _connect_retry(fn, timeout):
 
 
 def probe_echo(port, scale=1):
-    t = 10 * scale
+    t = 5 * scale
     line = b"kweb-probe %s\n" % os.urandom(8).hex().encode()
     try:
         got = _connect_retry(lambda: _exchange(port, line, t, len(line)), t)
@@ -107,7 +107,7 @@ def parse_response(raw):
 
 
 def probe_http(port, scale=1):
-    t = 10 * scale
+    t = 5 * scale
     try:
         raw = _connect_retry(lambda: _http(port, "GET", t), t)
     except OSError as e:
