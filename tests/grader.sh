@@ -14,6 +14,8 @@
 #   output TEXT          the grader's output contains TEXT
 #   below-max            the total is below the maximum
 #   tests A B ...        grade only these tests (keeps slow fixtures short)
+#   answers-mode         (NAME.answers) graded through ANSWERS=, as a quiz
+#                        answer is, rather than filled in beforehand
 # KWEB_FIXTURES="a b" runs only those fixtures (after the solution and the
 # unfilled stage).
 # Prints TAP; exits 1 if anything failed.
@@ -45,9 +47,9 @@ not_ok() {
 # grade NAME SRC [TESTS]: run the grader; output in $work/NAME.out,
 # results in $work/NAME/.
 grade() {
-	local name=$1 src=$2 tests=${3:-} t0 t1
+	local name=$1 src=$2 tests=${3:-} answers=${4:-} t0 t1
 	t0=$(now_ms)
-	KWEB_QUIET='' KWEB_TESTS=$tests KWEB_OUT=$work/$name \
+	KWEB_QUIET='' KWEB_TESTS=$tests KWEB_OUT=$work/$name KWEB_ANSWERS=$answers \
 		"$KWEB_ROOT/grading/kw" grade "$stage" "$src" "$kernel" \
 		>"$work/$name.out" 2>&1
 	GRADE_RC=$?
@@ -108,8 +110,14 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 	sub=$work/src-$name
 	case $fx in
 	*.answers)
-		"$KWEB_ROOT/grading/kw" fill "$KWEB_ROOT/stages/$stage" "$fx" "$sub" ||
+		# "answers-mode": graded as ANSWERS= is (the quiz channel), not
+		# filled in beforehand.
+		if grep -qx '# expect: answers-mode' "$fx"; then
+			sub=stages
+		else
+			"$KWEB_ROOT/grading/kw" fill "$KWEB_ROOT/stages/$stage" "$fx" "$sub" ||
 			{ not_ok "$stage/$kernel: fixture $name cannot be applied"; continue; }
+		fi
 		;;
 	*.dir)
 		mkdir -p "$sub"
@@ -130,7 +138,9 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 		;;
 	esac
 	tests=$(sed -n 's/^# expect: tests //p' "$expect")
-	grade "$name" "$sub" "$tests"
+	answers=
+	[ "$sub" != stages ] || answers=$fx
+	grade "$name" "$sub" "$tests" "$answers"
 	problems=()
 	while read -r kind arg rest; do
 		case $kind in
@@ -154,7 +164,7 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 			[ -n "$got" ] && [ "$got" -lt "${GRADE_TOTAL#*/}" ] ||
 				problems+=("total ${GRADE_TOTAL:-none} is not below the maximum")
 			;;
-		tests) ;;
+		tests | answers-mode) ;;
 		*) problems+=("unknown expectation '$kind'") ;;
 		esac
 	done < <(sed -n 's/^# expect: //p' "$expect")
