@@ -49,6 +49,8 @@ class StageConf:
     sources: List[str]
     control: str = ""        # "" or sysfs
     probe: str = ""          # "" | echo | http: what the host probes
+    local: List[str] = field(default_factory=list)  # tests that need no
+    #                          server: believed without the host's probe
 
 
 @dataclass

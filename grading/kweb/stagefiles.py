@@ -4,8 +4,9 @@ the kit that reads these files calls this module.
 
 rubric     "name points timeout visibility description" lines, # comments
 hints      "NAME text" lines; several lines of a test are joined
-stage.conf MODULE=kweb, SOURCES="kweb.c", CONTROL=sysfs, PROBE=http lines
-           (shell-like assignments, read as data: never run)
+stage.conf MODULE=kweb, SOURCES="kweb.c", CONTROL=sysfs, PROBE=http,
+           LOCAL_TESTS="invalid_params" lines (shell-like assignments, read
+           as data: never run)
 """
 
 import os
@@ -94,7 +95,11 @@ def parse_stage_conf(path):
         die("%s: CONTROL='%s': use sysfs or leave it out" % (path, control))
     if probe not in ("", "echo", "http"):
         die("%s: PROBE='%s': use echo or http" % (path, probe))
-    return StageConf(module, sources, control, probe)
+    local = values.get("LOCAL_TESTS", "").split()
+    bad = [t for t in local if not NAME_RE.fullmatch(t)]
+    if bad:
+        die("%s: LOCAL_TESTS names '%s', which is no test name" % (path, bad[0]))
+    return StageConf(module, sources, control, probe, local)
 
 
 def instructor_pack(stage_name, pack=None):
