@@ -2,9 +2,10 @@
 
 A probe connects to 127.0.0.1:PORT, which QEMU forwards to port 9999 of the
 guest's network card: what it sees is what the module really does, however
-the guest reports its tests. alive says the server answered at all (the
-guest's other network tests are believed only then), correct says it
-answered right (the probe test's own points).
+the guest reports its tests. alive says a server listens there (it took
+the host's connection and answered, or held it open: the guest's other
+network tests are believed only then), correct says it answered right (the
+probe test's own points).
 """
 
 import os
@@ -17,9 +18,16 @@ from .protocol import clean
 
 @dataclass
 class ProbeResult:
-    alive: bool
-    correct: bool
+    alive: bool          # a server listens on the guest's network card
+    correct: bool        # and answered the host right
     message: str
+
+
+class Reply(bytes):
+    """What the server sent; held: it kept the connection open, silent,
+    until the probe gave up (QEMU's user network ends the host's side at
+    once when nothing listens in the guest)."""
+    held = False
 
 
 def _exchange(port, data, timeout, want=None, half_close=True):
@@ -29,17 +37,23 @@ def _exchange(port, data, timeout, want=None, half_close=True):
         s.sendall(data)
         if half_close:
             s.shutdown(socket.SHUT_WR)
-        got = b""
-        while time.monotonic() < deadline and len(got) < (want or 1 << 20):
+        got, held = b"", False
+        while len(got) < (want or 1 << 20):
+            if time.monotonic() >= deadline:
+                held = True
+                break
             s.settimeout(max(0.1, deadline - time.monotonic()))
             try:
                 chunk = s.recv(65536)
             except socket.timeout:
+                held = True
                 break
             if not chunk:
                 break
             got += chunk
-        return got
+        reply = Reply(got)
+        reply.held = held
+        return reply
 
 
 def _connect_retry(fn, timeout):
@@ -64,8 +78,11 @@ def probe_echo(port, scale=1):
         return ProbeResult(False, False, "could not talk to the server from "
                            "the host: %s" % e)
     if got != line:
-        return ProbeResult(False, False, "the host sent %r and got back %r"
-                           % (line.decode(), clean(got[:80])))
+        return ProbeResult(bool(got) or got.held, False, "the host sent %r "
+                           "and got back %r%s" % (
+                               line.decode(), clean(got[:80]),
+                               " (the connection stayed open, silent)"
+                               if got.held and not got else ""))
     big = os.urandom(32 * 1024).hex().encode()
     try:
         got = _exchange(port, big, 3 * t, len(big))
@@ -114,8 +131,11 @@ def probe_http(port, scale=1):
         return ProbeResult(False, False, "could not talk to the server from "
                            "the host: %s" % e)
     if not raw.startswith(b"HTTP/1."):
-        return ProbeResult(False, False, "GET from the host got %r, not an "
-                           "HTTP response" % clean(raw[:60]))
+        return ProbeResult(bool(raw) or raw.held, False, "GET from the host "
+                           "got %r, not an HTTP response%s" % (
+                               clean(raw[:60]),
+                               " (the connection stayed open, silent)"
+                               if raw.held and not raw else ""))
     r = parse_response(raw)
     if r is None:
         return ProbeResult(True, False, "GET from the host: the response's "
