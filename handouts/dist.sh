@@ -64,26 +64,7 @@ done
 
 # Hidden tests: out of each rubric, and their scripts out of the kit unless
 # a stage still uses them visibly.
-declare -A visible=()
-for r in "$kit"/checker/[0-9][0-9]-*/rubric; do
-	[ -f "$r" ] || continue
-	while read -r name _ _ vis _; do
-		case $name in ''|'#'*) continue ;; esac
-		[ "$vis" != visible ] || visible[$name]=1
-	done <"$r"
-done
-for r in "$kit"/checker/[0-9][0-9]-*/rubric; do
-	[ -f "$r" ] || continue
-	d=$(dirname "$r")
-	awk '/^[ \t]*(#|$)/ || $4 == "visible" { print }' "$r" >"$r.tmp"
-	mv "$r.tmp" "$r"
-	while read -r name _ _ vis _; do
-		case $name in ''|'#'*) continue ;; esac
-		[ "$vis" = visible ] && continue
-		rm -f "$d/tests/$name.sh"
-		[ -n "${visible[$name]:-}" ] || rm -f "$kit/checker/common/tests/$name.sh"
-	done <"$KWEB_ROOT/checker/$(basename "$d")/rubric"
-done
+"$KWEB_ROOT/grading/kw" strip-hidden "$kit/checker"
 
 mkdir -p "$kit/handouts"
 cp "$work/handouts-build/student/"*.html "$work/handouts-build/student/"*.pdf "$kit/handouts/"

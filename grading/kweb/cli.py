@@ -7,6 +7,7 @@
     grading/kw quiz STAGE CSV [KERNEL]           make grade-quiz
     grading/kw stages generate|check|one|answers ...
     grading/kw fill STAGEDIR ANSWERS OUT         fill blanks from answers
+    grading/kw strip-hidden CHECKER-COPY         hidden tests out (make dist)
 
 Exit status 2 with one "kweb: error:" line when a command cannot run.
 """
@@ -64,6 +65,15 @@ def _fill(argv):
     return 0
 
 
+def _strip_hidden(argv):
+    """strip-hidden CHECKER: hidden tests out of a copy of checker/."""
+    from .stagefiles import strip_hidden
+    if len(argv) != 1:
+        raise KwebError("usage: grading/kw strip-hidden CHECKER-COPY")
+    strip_hidden(argv[0])
+    return 0
+
+
 def _stages(argv):
     from . import stages
     return stages.main(argv)
@@ -71,7 +81,8 @@ def _stages(argv):
 
 COMMANDS = {"grade": _grade, "shell": _vmrun("shell"),
             "vm-run": _vmrun("script"), "class": _class, "quiz": _quiz,
-            "stages": _stages, "fill": _fill}
+            "stages": _stages, "fill": _fill,
+            "strip-hidden": _strip_hidden}
 
 
 def main(argv=None):

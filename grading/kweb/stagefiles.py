@@ -177,3 +177,35 @@ def load_stage(stage_arg, pack=None, only=None):
     if not tests:
         die("no test selected (KWEB_TESTS='%s')" % " ".join(only or ()))
     return Stage(name, check, conf, tests, pack_dir)
+
+
+def strip_hidden(checker):
+    """Take the hidden tests out of a copy of checker/ (the student kit):
+    their rubric lines, and their scripts unless a stage uses the same
+    test visibly. Returns the names taken out."""
+    checker = Path(checker)
+    rubrics = sorted(checker.glob("[0-9][0-9]-*/rubric"))
+    parsed = {r: parse_rubric(r) for r in rubrics}
+    visible = {t.name for ts in parsed.values() for t in ts
+               if t.visibility == "visible"}
+    gone = set()
+    for r, tests in parsed.items():
+        hidden = {t.name for t in tests if t.visibility != "visible"}
+        if not hidden:
+            continue
+        kept = []
+        with open(r, encoding="utf-8") as f:
+            for line in f:
+                words = line.split()
+                if words and not line.lstrip().startswith("#") \
+                        and words[0] in hidden:
+                    continue
+                kept.append(line)
+        Path(r).write_text("".join(kept), encoding="utf-8")
+        for name in hidden:
+            (r.parent / "tests" / (name + ".sh")).unlink(missing_ok=True)
+            if name not in visible:
+                (checker / "common" / "tests" / (name + ".sh")).unlink(
+                    missing_ok=True)
+        gone |= hidden
+    return sorted(gone)

@@ -114,3 +114,20 @@ def test_the_probe_is_always_graded():
     names = grade.Grader._with_probe(1, ["echo_nc"])
     assert names == ["echo_nc", "host_echo"]
     assert grade.Grader._with_probe(1, None) is None
+
+
+def test_strip_hidden(tmp_path):
+    import shutil
+    from kweb.paths import ROOT
+    from kweb.stagefiles import parse_rubric, strip_hidden
+    c = tmp_path / "checker"
+    shutil.copytree(ROOT / "checker", c)
+    r = c / "01-kthread-echo" / "rubric"
+    (c / "01-kthread-echo" / "tests" / "secret.sh").write_text("true\n")
+    r.write_text(r.read_text() + "secret 5 20 hidden a hidden test\n"
+                 "http_curl 5 20 hidden hidden here, visible elsewhere\n")
+    assert strip_hidden(c) == ["http_curl", "secret"]
+    names = [t.name for t in parse_rubric(r)]
+    assert "secret" not in names and "http_curl" not in names
+    assert not (c / "01-kthread-echo" / "tests" / "secret.sh").exists()
+    assert (c / "common" / "tests" / "http_curl.sh").exists()
