@@ -591,6 +591,7 @@ class Grader:
         cur, t_start, host_timeout = None, 0.0, False
         deadline = time.monotonic() + 60 * self.scale
         probes = {}
+        over = False
         try:
             while True:
                 now = time.monotonic()
@@ -635,7 +636,10 @@ class Grader:
                         cur = None
                         deadline = time.monotonic() + 30 * self.scale
                     elif ev.kind in ("dirty", "done"):
-                        pass
+                        over = True     # nothing more to hear: no need
+                        break           # to wait for the guest's reboot
+                if over:
+                    break
         finally:
             boot.kill()
             boot.wait()
