@@ -251,16 +251,9 @@ void kw_add(struct kw_findings *f, enum kw_kind kind, const char *fmt, ...)
 {
 	struct kw_buf b = { 0 };
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		kw_oom();
-	b.s = kw_alloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(b.s, (size_t)n + 1, fmt, ap);
+	b.s = kw_vprintf(fmt, ap);
 	va_end(ap);
 	/* one finding, one line */
 	for (b.len = 0; b.s[b.len]; b.len++)
@@ -1452,16 +1445,9 @@ static const char *const raw_prefixes[] = { "R", "LR", "uR", "UR", "u8R" };
 static int refuse(char **why, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		kw_oom();
-	*why = kw_alloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(*why, (size_t)n + 1, fmt, ap);
+	*why = kw_vprintf(fmt, ap);
 	va_end(ap);
 	return 1;
 }

@@ -101,15 +101,23 @@ void kw_buf_addf(struct kw_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-char *kw_printf(const char *fmt, ...)
+char *kw_vprintf(const char *fmt, va_list ap)
 {
 	struct kw_buf b = { 0 };
+
+	buf_vaddf(&b, fmt, ap);
+	return kw_buf_take(&b);
+}
+
+char *kw_printf(const char *fmt, ...)
+{
 	va_list ap;
+	char *s;
 
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	s = kw_vprintf(fmt, ap);
 	va_end(ap);
-	return kw_buf_take(&b);
+	return s;
 }
 
 char *kw_buf_take(struct kw_buf *b)

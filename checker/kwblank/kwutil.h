@@ -44,6 +44,7 @@ void *kw_realloc(void *p, size_t n);
 char *kw_strdup(const char *s);
 char *kw_strndup(const char *s, size_t n);
 char *kw_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *kw_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void kw_oom(void) __attribute__((noreturn));
 
 /* Read a whole file; NULL (errno set) if it cannot be read. */

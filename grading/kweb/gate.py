@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 from . import build
-from .paths import (KERNELS, ROOT, KwebError, die, error_line, kernel_dir,
+from .paths import (KERNELS, ROOT, die, kernel_dir, run_main,
                     stage_names)
 
 SYMBOLS = ROOT / "checker" / "symbols"
@@ -336,8 +336,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except KwebError as e:
-        print(error_line(str(e)), file=sys.stderr)
-        sys.exit(2)
+    run_main(main)

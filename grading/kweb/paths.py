@@ -79,3 +79,13 @@ def kernel_dir(series):
 def safe_label(text):
     """A file-name-safe label (letters, digits, _ . -)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text) or "_"
+
+
+def run_main(main):
+    """python3 -m kweb.X ARGS: main(argv) -> exit status; a KwebError is
+    one line on stderr and exit 2."""
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KwebError as e:
+        print(error_line(str(e)), file=sys.stderr)
+        sys.exit(2)

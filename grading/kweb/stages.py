@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from .paths import ROOT, KwebError, die, error_line
+from .paths import ROOT, die, run_main
 
 OPEN, CLOSE = "/*{*/", "/*}*/"
 # Never copied from a solution: build products, and the instructor's list.
@@ -254,8 +254,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except KwebError as e:
-        print(error_line(str(e)), file=sys.stderr)
-        sys.exit(2)
+    run_main(main)
