@@ -219,7 +219,9 @@ def test_interrupted_batch_ends_its_grades(env, tmp_path):
     pids.mkdir()
     e = dict(os.environ, FAKE_PIDS=str(pids))
     p = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""\
-        import sys
+        import signal, sys
+        # a shell's background job starts with SIGINT ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path.insert(0, %r)
         from kweb import classbatch
         sys.exit(classbatch.run_class("1", %r, "6.12"))
