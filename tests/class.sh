@@ -48,7 +48,7 @@ with() {
 
 # folder_with STAGE DIR ANSWERS: a stage folder filled in from answers.
 folder_with() {
-	"$KWEB_ROOT/grading/answers.sh" fill "$KWEB_ROOT/stages/$1" "$3" "$2"
+	"$KWEB_ROOT/grading/kw" fill "$KWEB_ROOT/stages/$1" "$3" "$2"
 }
 
 # --- a class of stage 1 ------------------------------------------------------------
@@ -106,21 +106,21 @@ echo "# grade-class of $(find "$sub" -mindepth 1 -maxdepth 1 | wc -l) submission
 book=$work/class/gradebook.csv
 check "grade-class: the expected gradebook" same_book "$book" "\
 student,score,max_score,status,same_as
-alice,26,26,graded,
-bob,22,26,graded,alice
-carol,26,26,graded,alice
-dave,8,26,graded,
-erin,4,26,graded,
-frank,4,26,graded,
-gina,0,26,graded,
-hank,4,26,graded,
-ivan,8,26,graded,
-judy,22,26,graded,
-kate,0,26,graded,
-leo,0,26,graded,
+alice,32,32,graded,
+bob,28,32,graded,alice
+carol,32,32,graded,alice
+dave,8,32,graded,
+erin,4,32,graded,
+frank,4,32,graded,
+gina,0,32,graded,
+hank,4,32,graded,
+ivan,8,32,graded,
+judy,28,32,graded,
+kate,0,32,graded,
+leo,0,32,graded,
 mia,,,invalid,
-nora,26,26,graded,alice
-olga,26,26,graded,alice
+nora,32,32,graded,alice
+olga,32,32,graded,alice
 peter,,,invalid,"
 status_of() {
 	awk -F'\t' -v t="$2" '$1 == t { print $2 }' "$work/class/students/$1/results.tsv"
@@ -171,7 +171,7 @@ check "make grade ANSWERS=: the answers file is graded" bash -c '
 	KWEB_TESTS="load_default rmmod_idle static_blanks secret_echo" \
 		make -s -C "$1" grade STAGE=1 ANSWERS="$0/submissions/leo.txt" KERNEL="$2" >"$0/make-grade.out" 2>&1
 	grep -q "leo.txt: EEEE: missing: not answered" "$0/make-grade.out" &&
-	grep -q "^Total: 0/26$" "$0/make-grade.out"' "$work" "$KWEB_ROOT" "$kernel"
+	grep -q "^Total: 0/32$" "$0/make-grade.out"' "$work" "$KWEB_ROOT" "$kernel"
 
 # Student ids that clash as folder names, a student with two entries: no
 # guest needed (nothing is answered).
@@ -225,7 +225,8 @@ if [ -f "$KWEB_ROOT/checker/$s/rubric" ]; then
 		"$kw" quiz 5 "$work/form.csv" "$kernel" >"$work/quiz.out" 2>&1
 	rc=$?
 	echo "# grade-quiz took $(( $(date +%s) - t0 )) s (exit $rc)"
-	m=$(awk '$1 == "start_stop" { print $2 }' "$KWEB_ROOT/checker/$s/rubric")
+	# start_stop, and the host's probe that every grade includes
+	m=$(awk '$1 == "start_stop" || $1 == "host_http" { t += $2 } END { print t }' "$KWEB_ROOT/checker/$s/rubric")
 	check "grade-quiz: the expected gradebook" same_book "$work/quiz/gradebook.csv" "\
 student,score,max_score,status,same_as
 s001,$m,$m,graded,

@@ -481,7 +481,7 @@ def grade_command():
     hook = os.environ.get("KWEB_GRADE_CMD", "")
     if hook:
         return shlex.split(hook)
-    return [sys.executable, str(ROOT / "grading" / "kw"), "grade"]
+    return [str(ROOT / "grading" / "kw"), "grade"]
 
 
 # The grades running now, to end them all when the batch is interrupted
