@@ -272,6 +272,7 @@ class Grader:
                                answers=Path(self.answers),
                                shown=Path(self.answers).name,
                                out=out / "feedback")
+            (out / "feedback" / "blanks.txt").write_text(rep.text)
             if rep.refusals:
                 for r in rep.refusals:
                     print("  " + r)
