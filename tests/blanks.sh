@@ -34,6 +34,7 @@ blank_check() {
 	local s=$1 f
 	local -a a=(--stage "$tmp/pristine/$s" --rules "$KWEB_ROOT/checker/$s/blanks.rules")
 	shift
+# shellcheck disable=SC1090 # the stage's own stage.conf
 	for f in $(. "$KWEB_ROOT/checker/$s/stage.conf"; echo "$SOURCES"); do
 		a+=(--file "$f")
 	done

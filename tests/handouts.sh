@@ -40,6 +40,7 @@ echo "# built in $(( $(date +%s) - t0 ))s"
 
 stages=$(cd "$KWEB_ROOT/solutions" && ls -d [0-9][0-9]-* 2>/dev/null)
 for s in $stages; do
+	# shellcheck disable=SC1090 # the stage's own stage.conf
 	files=$(. "$KWEB_ROOT/checker/$s/stage.conf" 2>/dev/null; echo "${SOURCES:-}")
 	[ -n "$files" ] || files=$(cd "$KWEB_ROOT/stages/$s" && find . -maxdepth 1 -name '*.c' -printf '%f\n' | sort)
 	mapfile -t paths < <(for f in $files; do echo "$KWEB_ROOT/stages/$s/$f"; done)

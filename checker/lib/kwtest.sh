@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # kwtest.sh - helpers for the guest-side tests (busybox sh). Each test does
 #   . "$KW_LIB"
 # and then runs its steps; the first failed step ends the test with one

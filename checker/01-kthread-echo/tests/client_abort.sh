@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Clients that reset the connection mid-message or right after connecting
 # must not disturb the server: it keeps serving the next client.
 . "$KW_LIB"

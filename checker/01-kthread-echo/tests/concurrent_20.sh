@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # 20 clients connected at once, each echoed independently.
 . "$KW_LIB"
 kw_load

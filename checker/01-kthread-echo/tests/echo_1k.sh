@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # 1 KiB messages come back intact.
 . "$KW_LIB"
 kw_load

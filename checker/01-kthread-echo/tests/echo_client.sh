@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Several small messages on one connection, each echoed before the next.
 . "$KW_LIB"
 kw_load

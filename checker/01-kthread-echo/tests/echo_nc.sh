@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # A line sent with the real nc (netcat-openbsd; busybox runs its own nc
 # applet for a bare "nc") comes back unchanged.
 . "$KW_LIB"

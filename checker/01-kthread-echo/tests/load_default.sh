@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Loaded with no parameters, the server listens on 0.0.0.0:9999.
 . "$KW_LIB"
 kw_load

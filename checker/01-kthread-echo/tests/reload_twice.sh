@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Load, serve, unload; twice. Nothing from the first run may be left over.
 . "$KW_LIB"
 for round in 1 2; do

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # rmmod must return promptly while clients are connected, and release
 # every socket: no listener, no connection left open on the server side.
 . "$KW_LIB"

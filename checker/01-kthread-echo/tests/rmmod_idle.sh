@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # rmmod must return promptly while the accept thread sleeps in accept.
 . "$KW_LIB"
 kw_load

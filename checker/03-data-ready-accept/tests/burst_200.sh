@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # 200 connections opened at once: every one is accepted by the work the
 # data-ready callback schedules, and answered.
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # The server runs on work items: loading it and serving requests creates no
 # kernel thread of its own (workqueue workers, kworker/*, are shared).
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # rmmod while clients keep connecting: it returns promptly, the kernel
 # stays healthy and nothing is left open.
 . "$KW_LIB"

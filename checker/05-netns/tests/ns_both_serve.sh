@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Both namespaces serve on the same 0.0.0.0:9999 at once, independently.
 . "$KW_LIB"
 kw_start

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # 20 namespaces created, served from and destroyed while the initial
 # namespace serves: every one works, and nothing is disturbed.
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # A namespace that dies with its server running (and a client connected)
 # is cleaned up: no warning, no oops, and rmmod still works.
 . "$KW_LIB"

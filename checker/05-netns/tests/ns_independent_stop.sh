@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Disabling one namespace's server leaves the other's running.
 . "$KW_LIB"
 kw_start

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # The seed's walk-through, part 1: with the server enabled in the initial
 # namespace, a new namespace (lo up, sysfs mounted at /mnt/A) sees its own
 # status file, which reads 0, and has no server until enabled there.

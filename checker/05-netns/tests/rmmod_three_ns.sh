@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # rmmod with servers running in three namespaces stops every one of them
 # promptly.
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # An HTTP/1.0 client (curl --http1.0) is answered too.
 . "$KW_LIB"
 kw_start

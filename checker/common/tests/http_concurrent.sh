@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # 50 clients at once all get a complete answer.
 . "$KW_LIB"
 kw_start

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # The real curl gets "HTTP/1.1 200 OK", a text/plain body whose length is
 # the Content-Length, and Connection: close.
 . "$KW_LIB"

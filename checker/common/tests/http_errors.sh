@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Garbage gets 400, methods other than GET and HEAD get 501.
 . "$KW_LIB"
 kw_start

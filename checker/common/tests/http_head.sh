@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # HEAD gets the headers of a GET (Content-Length included) and no body.
 . "$KW_LIB"
 kw_start

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Loaded (and started) with no parameters, the server answers HTTP on
 # 0.0.0.0:9999; rmmod leaves nothing open.
 . "$KW_LIB"

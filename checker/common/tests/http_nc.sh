@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # A raw request typed through nc gets a CRLF status line, then the server
 # closes the connection.
 . "$KW_LIB"

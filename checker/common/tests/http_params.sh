@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # host= and port= select the address: 127.0.0.1:8080, and not port 9999.
 . "$KW_LIB"
 kw_start host=127.0.0.1 port=8080

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # rmmod returns promptly while clients hold connections open without
 # sending a request, and nothing is left open afterwards.
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # A request that arrives in small TCP segments with pauses between them is
 # read to its end before the answer.
 . "$KW_LIB"

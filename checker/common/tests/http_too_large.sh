@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # A request head over 8 KiB gets 431; one just under is served.
 . "$KW_LIB"
 kw_start

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Invalid parameters make insmod fail with -EINVAL and a clear log line.
 . "$KW_LIB"
 for p in port=0 port=65536 port=-1 host=abc host=1.2.3.256 host=10.0.0; do

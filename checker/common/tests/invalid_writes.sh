@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Anything but 0 or 1 is refused with EINVAL and changes nothing, whether
 # the server is stopped or running.
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Writing the state the server is in already is harmless: 1,1,1 leaves one
 # listener that serves; 0,0 leaves none.
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # rmmod while the server runs (with a connection open): prompt, the sysfs
 # tree is gone, nothing is left open.
 . "$KW_LIB"

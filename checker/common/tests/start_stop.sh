@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # 1 starts, 0 stops, 1 starts again; status follows; curl works only while
 # the server runs.
 . "$KW_LIB"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # After insmod the server is stopped: status reads 0 and nothing listens
 # until 1 is written.
 . "$KW_LIB"

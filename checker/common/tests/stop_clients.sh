@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # Writing 0 while clients hold connections returns promptly, stops
 # listening, and leaves nothing open on the server side.
 . "$KW_LIB"

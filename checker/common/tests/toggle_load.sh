@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
 # 200 start/stop toggles while clients keep sending requests: requests may
 # be refused while the server is stopped, but the kernel must stay healthy
 # and the server must serve at the end.
