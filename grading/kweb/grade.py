@@ -132,6 +132,8 @@ class Grader:
         self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self.outcome = "all tests ran"
         self.phases = {}          # seconds spent in each part of the grade
+        self.probe_seen = False   # a host probe reached a listening server
+        self.ko_ready = None      # set when the module for the guest is ready
 
     def phase(self, name, t0):
         self.phases[name] = self.phases.get(name, 0.0) + time.monotonic() - t0
@@ -426,7 +428,7 @@ class Grader:
     def module_ready(self):
         """The admitted module, without its debug information (a twentieth
         of the size), base64 for the guest's results port."""
-        ready = getattr(self, "ko_ready", None)
+        ready = self.ko_ready
         if ready is None:
             return
         small = self.out / "module" / (self.stage.conf.module + ".ko.sent")
@@ -698,7 +700,7 @@ class Grader:
                 status, msg = "fail", "the host's probe did not run (the " \
                     "test never asked for it, or it did not finish)"
             else:
-                self.probe_seen = getattr(self, "probe_seen", False) or p.alive
+                self.probe_seen = self.probe_seen or p.alive
                 self.log(t.name, "host probe: %s" % p.message)
                 if status == "pass" and not p.correct:
                     status = "fail"
@@ -719,8 +721,7 @@ class Grader:
         probes = [t for t in self.stage.tests if t.name.startswith("host_")]
         if not probes or self.reuse:
             return
-        seen = getattr(self, "probe_seen", False)
-        if seen:
+        if self.probe_seen:
             return
         why = "not confirmed by the host: its own probe (%s) never reached " \
               "a working server, so the guest's word is not taken" % \

@@ -84,6 +84,7 @@ class FakeGrader(grade.Grader):
         self.stage = stage
         self.grade = Grade(stage=stage)
         self.quiet, self.reuse, self.colour = True, "", False
+        self.probe_seen = False
         self.logs = {}
 
     def log(self, name, text, mode="a"):
