@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kwlib.c - pure helpers of the kwnet test client (see kwlib.h).
+ * kwlib.c - pure helpers of the kwnet and kwload test clients (see kwlib.h).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -436,6 +436,132 @@ const char *kw_http_header(const struct kw_http_resp *r, const char *name,
 		}
 	}
 	return NULL;
+}
+
+int kw_http_frame(const char *buf, size_t len, int head,
+		  struct kw_http_resp *r, size_t *total)
+{
+	int rc = kw_http_parse(buf, len, r);
+	size_t body_len;
+
+	if (rc != 0)
+		return rc;
+	if (head || r->status / 100 == 1 || r->status == 204 ||
+	    r->status == 304) {
+		*total = r->body_off;
+		return 0;
+	}
+	if (r->content_length < 0)
+		return KW_HTTP_UNTIL_CLOSE;
+	body_len = len - r->body_off;
+	if (body_len < (size_t)r->content_length)
+		return 1;
+	*total = r->body_off + (size_t)r->content_length;
+	return 0;
+}
+
+/* ---- latency histograms ----------------------------------------------- */
+
+void kw_hist_init(struct kw_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+/* The index of the highest bit set in @v, which is not 0. */
+static unsigned int top_bit(uint64_t v)
+{
+	unsigned int b = 0;
+
+	while (v >>= 1)
+		b++;
+	return b;
+}
+
+unsigned int kw_hist_bucket(uint64_t v)
+{
+	unsigned int k, shift;
+
+	if (v < KW_HIST_SUB)
+		return (unsigned int)v;
+	if (v >> 32)
+		return KW_HIST_BUCKETS - 1;
+	k = top_bit(v);
+	shift = k - KW_HIST_SUB_BITS;
+	/* v >> shift is KW_HIST_SUB .. 2 * KW_HIST_SUB - 1 */
+	return KW_HIST_SUB * (shift + 1) + (unsigned int)(v >> shift) -
+	       KW_HIST_SUB;
+}
+
+uint64_t kw_hist_bucket_low(unsigned int b)
+{
+	unsigned int shift;
+
+	if (b < KW_HIST_SUB)
+		return b;
+	shift = b / KW_HIST_SUB - 1;
+	return (uint64_t)(b % KW_HIST_SUB + KW_HIST_SUB) << shift;
+}
+
+uint64_t kw_hist_bucket_high(unsigned int b)
+{
+	if (b >= KW_HIST_BUCKETS - 1)
+		return UINT64_MAX;
+	return kw_hist_bucket_low(b + 1) - 1;
+}
+
+void kw_hist_add(struct kw_hist *h, uint64_t v)
+{
+	h->count[kw_hist_bucket(v)]++;
+	if (!h->total || v < h->min)
+		h->min = v;
+	if (!h->total || v > h->max)
+		h->max = v;
+	h->total++;
+}
+
+void kw_hist_merge(struct kw_hist *dst, const struct kw_hist *src)
+{
+	unsigned int b;
+
+	if (!src->total)
+		return;
+	for (b = 0; b < KW_HIST_BUCKETS; b++)
+		dst->count[b] += src->count[b];
+	if (!dst->total || src->min < dst->min)
+		dst->min = src->min;
+	if (!dst->total || src->max > dst->max)
+		dst->max = src->max;
+	dst->total += src->total;
+}
+
+uint64_t kw_hist_percentile(const struct kw_hist *h, unsigned int pct)
+{
+	uint64_t rank, seen = 0, v;
+	unsigned int b;
+
+	if (!h->total)
+		return 0;
+	if (pct > 100)
+		pct = 100;
+	/* ceil(pct * total / 100), at least 1 */
+	rank = (h->total / 100) * pct + ((h->total % 100) * pct + 99) / 100;
+	if (rank == 0)
+		rank = 1;
+	for (b = 0; b < KW_HIST_BUCKETS - 1; b++) {
+		seen += h->count[b];
+		if (seen >= rank)
+			break;
+	}
+	if (b == KW_HIST_BUCKETS - 1)
+		v = h->max;
+	else
+		v = kw_hist_bucket_low(b) +
+		    (kw_hist_bucket_high(b) - kw_hist_bucket_low(b)) / 2;
+	if (v < h->min)
+		v = h->min;
+	if (v > h->max)
+		v = h->max;
+	return v;
 }
 
 /* ---- numbers and addresses -------------------------------------------- */

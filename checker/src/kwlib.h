@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kwlib.h - pure helpers of the kwnet test client: byte patterns,
- * /proc/net/tcp lines, HTTP response headers and strict number parsing.
+ * kwlib.h - pure helpers of the kwnet test client and the kwload load
+ * generator: byte patterns, /proc/net/tcp lines, HTTP response heads and
+ * their framing, latency histograms and strict number parsing.
  *
  * Nothing here touches a socket or a file, so every function can be unit
  * tested on its own (tests/unit/test_kwlib.c).
@@ -130,6 +131,67 @@ int kw_http_parse(const char *buf, size_t len, struct kw_http_resp *r);
  */
 const char *kw_http_header(const struct kw_http_resp *r, const char *name,
 			   size_t *vlen);
+
+/*
+ * What kw_http_frame() returns for a response that ends when the server
+ * closes the connection (no Content-Length).
+ */
+#define KW_HTTP_UNTIL_CLOSE 2
+
+/*
+ * Frame the response at the start of @buf, the answer to a HEAD request
+ * if @head: returns 0 when it is complete, with *@total its length (the
+ * head and Content-Length body bytes; no body after HEAD, 1xx, 204 or
+ * 304), so that a next pipelined response starts at @buf + *@total; 1
+ * when more must arrive; KW_HTTP_UNTIL_CLOSE when the head is complete
+ * but has no Content-Length (the body runs to the connection's end); -1
+ * when the head is malformed (r->error). @r is filled as by
+ * kw_http_parse().
+ */
+int kw_http_frame(const char *buf, size_t len, int head,
+		  struct kw_http_resp *r, size_t *total);
+
+/* ---- latency histograms ----------------------------------------------- */
+
+/*
+ * A log-linear histogram of non-negative values (microseconds, for
+ * kwload): values below 2^KW_HIST_SUB_BITS have a bucket each; above,
+ * each power of two is cut into 2^KW_HIST_SUB_BITS buckets, so a value is
+ * known to within 1/64 (1.6 %) of itself, in constant memory, however many
+ * values are added. Values of 2^32 and more (71 minutes) share one last
+ * bucket.
+ */
+#define KW_HIST_SUB_BITS 6
+#define KW_HIST_SUB (1U << KW_HIST_SUB_BITS)
+#define KW_HIST_BUCKETS (KW_HIST_SUB * (32 - KW_HIST_SUB_BITS + 1) + 1)
+
+struct kw_hist {
+	uint64_t count[KW_HIST_BUCKETS];
+	uint64_t total;		/* values added */
+	uint64_t min, max;	/* exact; 0 when empty */
+};
+
+/* Zero @h. */
+void kw_hist_init(struct kw_hist *h);
+
+/* Add one value. */
+void kw_hist_add(struct kw_hist *h, uint64_t v);
+
+/* Add every value of @src to @dst. */
+void kw_hist_merge(struct kw_hist *dst, const struct kw_hist *src);
+
+/* The bucket of @v, and the smallest and largest value of bucket @b. */
+unsigned int kw_hist_bucket(uint64_t v);
+uint64_t kw_hist_bucket_low(unsigned int b);
+uint64_t kw_hist_bucket_high(unsigned int b);
+
+/*
+ * The @pct-th percentile (1..100), nearest rank: the value at rank
+ * ceil(@pct / 100 * total) in sorted order, given as the middle of its
+ * bucket, kept within the exact min and max. Exact below 64; 0 when @h is
+ * empty.
+ */
+uint64_t kw_hist_percentile(const struct kw_hist *h, unsigned int pct);
 
 /* ---- numbers and addresses -------------------------------------------- */
 

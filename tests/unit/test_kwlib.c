@@ -562,6 +562,228 @@ static void test_http_not_terminated(void **state)
 	assert_int_equal(kw_http_parse(buf, 18, &resp), 1);
 }
 
+/* ---- HTTP response framing -------------------------------------------- */
+
+/* Three pipelined responses in one buffer: GET, HEAD, GET with close. */
+static void test_frame_pipelined(void **state)
+{
+	static const char buf[] =
+		"HTTP/1.1 200 OK\r\nContent-Length: 21\r\n"
+		"Connection: keep-alive\r\n\r\n"
+		"Hello from kweb-lab!\n"
+		"HTTP/1.1 200 OK\r\nContent-Length: 21\r\n"
+		"Connection: keep-alive\r\n\r\n"
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+		"Connection: close\r\n\r\nhello";
+	static const int head[] = { 0, 1, 0 };
+	size_t off = 0, len = sizeof(buf) - 1, total;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		total = 0;
+		assert_int_equal(kw_http_frame(buf + off, len - off, head[i],
+					       &resp, &total), 0);
+		assert_int_equal(resp.status, 200);
+		assert_true(total > resp.body_off || head[i]);
+		off += total;
+	}
+	assert_int_equal(off, len);
+	assert_value(resp.connection, resp.connection_len, "close");
+	/* and nothing is left */
+	assert_int_equal(kw_http_frame(buf + off, 0, 0, &resp, &total), 1);
+}
+
+/* Every proper prefix of a response needs more; the whole one is framed. */
+static void test_frame_prefixes(void **state)
+{
+	static const char r[] =
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1";
+	size_t whole = sizeof(r) - 1 - strlen("HTTP/1.1"), len, total = 0;
+
+	(void)state;
+	for (len = 0; len < whole; len++)
+		assert_int_equal(kw_http_frame(r, len, 0, &resp, &total), 1);
+	for (len = whole; len < sizeof(r); len++) {
+		assert_int_equal(kw_http_frame(r, len, 0, &resp, &total), 0);
+		assert_int_equal(total, whole);
+	}
+}
+
+static void test_frame_no_body(void **state)
+{
+	static const char *const no_body[] = {
+		"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1",
+		"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+		"HTTP/1.1 100 Continue\r\n\r\n",
+	};
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n";
+	size_t i, total = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(no_body) / sizeof(no_body[0]); i++) {
+		assert_int_equal(kw_http_frame(no_body[i], strlen(no_body[i]),
+					       0, &resp, &total), 0);
+		assert_int_equal(total, resp.body_off);
+	}
+	/* after HEAD, Content-Length is the GET's body: none follows */
+	assert_int_equal(kw_http_frame(head, strlen(head), 1, &resp, &total),
+			 0);
+	assert_int_equal(total, strlen(head));
+	/* after GET it is awaited */
+	assert_int_equal(kw_http_frame(head, strlen(head), 0, &resp, &total),
+			 1);
+}
+
+static void test_frame_until_close(void **state)
+{
+	static const char r[] = "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody";
+	size_t total = 77;
+
+	(void)state;
+	assert_int_equal(kw_http_frame(r, strlen(r), 0, &resp, &total),
+			 KW_HTTP_UNTIL_CLOSE);
+	assert_int_equal(resp.body_off, strlen(r) - 4);
+	assert_int_equal(total, 77);	/* left alone */
+	/* a HEAD response needs no length */
+	assert_int_equal(kw_http_frame(r, strlen(r), 1, &resp, &total), 0);
+	assert_int_equal(total, strlen(r) - 4);
+}
+
+static void test_frame_malformed(void **state)
+{
+	static const char r[] =
+		"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n";
+	size_t total = 0;
+
+	(void)state;
+	assert_int_equal(kw_http_frame(r, strlen(r), 0, &resp, &total), -1);
+	assert_non_null(resp.error);
+	/* a body byte where the next response should start */
+	assert_int_equal(kw_http_frame("!HTTP/1.1 200 OK\r\n", 18, 0, &resp,
+				       &total), -1);
+}
+
+/* ---- latency histograms ----------------------------------------------- */
+
+static struct kw_hist hist, hist2;
+
+/* Buckets tile the values: each value lies in its bucket, in order. */
+static void test_hist_buckets(void **state)
+{
+	uint64_t v, step;
+	unsigned int b, prev = 0;
+
+	(void)state;
+	for (b = 0; b < KW_HIST_SUB; b++) {
+		assert_int_equal(kw_hist_bucket(b), b);
+		assert_int_equal(kw_hist_bucket_low(b), b);
+		assert_int_equal(kw_hist_bucket_high(b), b);
+	}
+	for (b = 0; b + 1 < KW_HIST_BUCKETS; b++)
+		assert_true(kw_hist_bucket_high(b) + 1 ==
+			    kw_hist_bucket_low(b + 1));
+	for (v = 1, step = 1; v < ((uint64_t)1 << 32); v += step) {
+		b = kw_hist_bucket(v);
+		assert_true(b >= prev);
+		assert_true(kw_hist_bucket_low(b) <= v);
+		assert_true(v <= kw_hist_bucket_high(b));
+		/* the bucket is at most 1/64 of its values wide */
+		assert_true((kw_hist_bucket_high(b) - kw_hist_bucket_low(b)) *
+			    KW_HIST_SUB <= v);
+		prev = b;
+		step = v / 97 + 1;
+	}
+	assert_int_equal(kw_hist_bucket((uint64_t)1 << 32),
+			 KW_HIST_BUCKETS - 1);
+	assert_int_equal(kw_hist_bucket(UINT64_MAX), KW_HIST_BUCKETS - 1);
+	assert_true(kw_hist_bucket_high(KW_HIST_BUCKETS - 1) == UINT64_MAX);
+}
+
+static void test_hist_exact_small(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	kw_hist_init(&hist);
+	assert_int_equal(kw_hist_percentile(&hist, 50), 0);
+	for (v = 1; v <= 60; v++)
+		kw_hist_add(&hist, v);
+	assert_int_equal(hist.total, 60);
+	assert_int_equal(hist.min, 1);
+	assert_int_equal(hist.max, 60);
+	/* nearest rank: ceil(p * 60 / 100) */
+	assert_int_equal(kw_hist_percentile(&hist, 50), 30);
+	assert_int_equal(kw_hist_percentile(&hist, 99), 60);
+	assert_int_equal(kw_hist_percentile(&hist, 1), 1);
+	assert_int_equal(kw_hist_percentile(&hist, 100), 60);
+	assert_int_equal(kw_hist_percentile(&hist, 10), 6);
+
+	kw_hist_init(&hist);
+	kw_hist_add(&hist, 7);
+	assert_int_equal(kw_hist_percentile(&hist, 50), 7);
+	assert_int_equal(kw_hist_percentile(&hist, 99), 7);
+}
+
+/* Large values come back within their bucket, inside min..max. */
+static void test_hist_large(void **state)
+{
+	uint64_t v, p50, p99;
+	int i;
+
+	(void)state;
+	kw_hist_init(&hist);
+	/* 990 fast requests around 1 ms, 10 slow ones around 2 s */
+	for (i = 0; i < 990; i++)
+		kw_hist_add(&hist, 1000 + (uint64_t)(i % 10));
+	for (i = 0; i < 10; i++)
+		kw_hist_add(&hist, 2000000 + (uint64_t)i);
+	p50 = kw_hist_percentile(&hist, 50);
+	p99 = kw_hist_percentile(&hist, 99);
+	assert_true(p50 >= 1000 - 1000 / 64 && p50 <= 1009 + 1009 / 64);
+	/* rank 990 is still a fast one */
+	assert_true(p99 <= 1009 + 1009 / 64);
+	v = kw_hist_percentile(&hist, 100);
+	assert_true(v >= 2000000 - 2000000 / 64 && v <= 2000009);
+	kw_hist_add(&hist, 2000000);
+	/* rank ceil(0.99 * 1001) = 991: the first slow one */
+	assert_true(kw_hist_percentile(&hist, 99) >= 2000000 - 2000000 / 64);
+
+	/* one huge value: kept to max */
+	kw_hist_init(&hist);
+	kw_hist_add(&hist, (uint64_t)1 << 40);
+	assert_true(kw_hist_percentile(&hist, 50) == (uint64_t)1 << 40);
+}
+
+static void test_hist_merge(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	kw_hist_init(&hist);
+	kw_hist_init(&hist2);
+	kw_hist_merge(&hist, &hist2);
+	assert_int_equal(hist.total, 0);
+	for (v = 1; v <= 50; v++)
+		kw_hist_add(&hist, v);
+	for (v = 51; v <= 100; v++)
+		kw_hist_add(&hist2, v);
+	kw_hist_merge(&hist, &hist2);
+	assert_int_equal(hist.total, 100);
+	assert_int_equal(hist.min, 1);
+	assert_int_equal(hist.max, 100);
+	assert_int_equal(kw_hist_percentile(&hist, 50), 50);
+	/* 99 is in bucket 96..97 (width 2 above 64): its middle is 96 */
+	v = kw_hist_percentile(&hist, 99);
+	assert_true(v >= 98 && v <= 99);
+	/* merging into an empty histogram copies min and max */
+	kw_hist_init(&hist2);
+	kw_hist_merge(&hist2, &hist);
+	assert_int_equal(hist2.min, 1);
+	assert_int_equal(hist2.max, 100);
+}
+
 /* ---- numbers and addresses -------------------------------------------- */
 
 static void test_ipv4_good(void **state)
@@ -709,6 +931,15 @@ int main(void)
 		cmocka_unit_test(test_http_body_with_blank_lines),
 		cmocka_unit_test(test_http_many_headers),
 		cmocka_unit_test(test_http_not_terminated),
+		cmocka_unit_test(test_frame_pipelined),
+		cmocka_unit_test(test_frame_prefixes),
+		cmocka_unit_test(test_frame_no_body),
+		cmocka_unit_test(test_frame_until_close),
+		cmocka_unit_test(test_frame_malformed),
+		cmocka_unit_test(test_hist_buckets),
+		cmocka_unit_test(test_hist_exact_small),
+		cmocka_unit_test(test_hist_large),
+		cmocka_unit_test(test_hist_merge),
 		cmocka_unit_test(test_ipv4_good),
 		cmocka_unit_test(test_ipv4_bad),
 		cmocka_unit_test(test_ipv4_str),
