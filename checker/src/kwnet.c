@@ -47,9 +47,11 @@ static const char usage_text[] =
 "        CLIENTS connections at once each send ROUNDS messages of SIZE\n"
 "        pattern bytes (in writes of at most CHUNK bytes) and check every\n"
 "        echo byte for byte before the next round\n"
-"  hold -c N [-w SECONDS]\n"
+"  hold -c N [-w SECONDS] [-r]\n"
 "        open N connections, print 'ready', keep them open for SECONDS\n"
-"        (60), until EOF on a piped stdin, or until SIGTERM/SIGINT\n"
+"        (60), until EOF on a piped stdin, or until SIGTERM/SIGINT; -r:\n"
+"        first send one HTTP/1.1 GET on each and read its response (200,\n"
+"        not 'Connection: close'), so each is an idle keep-alive connection\n"
 "  abort -n SIZE [-m]\n"
 "        connect, send SIZE bytes (-m: half of them), close with a reset\n"
 "  refused\n"
@@ -65,6 +67,21 @@ static const char usage_text[] =
 "        (100) ms apart with -S, and check the response: status STATUS\n"
 "        (200), CRLF line ends, Content-Length, the body (-b); -v prints\n"
 "        the response of client 0\n"
+"  keepalive -n N [-u PATH] [-m GET|HEAD] [-b BODY]\n"
+"        N HTTP/1.1 requests one after the other on one connection; each\n"
+"        response must be 200 with a Content-Length, the same body every\n"
+"        time (BODY with -b), and not 'Connection: close' before the last\n"
+"  pipeline -n N [-u PATH]\n"
+"        N requests in one write (GET, HEAD, GET, ...; the last with\n"
+"        'Connection: close'); exactly N responses must come back in order,\n"
+"        each 200 with a Content-Length (no body after HEAD), then the\n"
+"        server must close the connection\n"
+"  drip -c N -i MS [-e SECONDS] [-w SECONDS]\n"
+"        N connections each send a request head that never ends, one byte\n"
+"        every MS ms; print 'ready' once all have sent their first byte;\n"
+"        -e: each must be closed by the server within SECONDS of its first\n"
+"        byte; stop when all are closed, after -w SECONDS (60), on EOF on a\n"
+"        piped stdin or SIGTERM/SIGINT; print 'closed K/N after MIN..MAX s'\n"
 "\n"
 "common options: -p PORT (9999); -H HOST (127.0.0.1) and -t SECONDS, the\n"
 "timeout of each step (10), for the subcommands that connect\n"
@@ -673,6 +690,8 @@ static bool stdin_watchable(void)
 	       isatty(STDIN_FILENO);
 }
 
+static void hold_fetch(int *fds, int n);
+
 static int cmd_hold(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
@@ -681,10 +700,11 @@ static int cmd_hold(int argc, char **argv)
 	struct pollfd in = { .fd = -1, .events = POLLIN };
 	sigset_t block, orig;
 	int64_t deadline;
+	bool fetch = false;
 	int n = 0, opt, i;
 	int *fds;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:c:w:")) != -1) {
+	while ((opt = next_opt(argc, argv, ":H:p:t:c:w:r")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
@@ -693,6 +713,9 @@ static int cmd_hold(int argc, char **argv)
 			break;
 		case 'w':
 			wait_s = num_arg(opt, optarg, 0, 86400);
+			break;
+		case 'r':
+			fetch = true;
 			break;
 		}
 	}
@@ -710,6 +733,8 @@ static int cmd_hold(int argc, char **argv)
 
 	fds = xcalloc((size_t)n, sizeof(*fds));
 	connect_or_fail(fds, n);
+	if (fetch)
+		hold_fetch(fds, n);
 	printf("ready\n");
 	fflush(stdout);
 
@@ -1152,6 +1177,24 @@ static void http_run(struct http_client *cl, const struct http_opts *o)
 	free(pfd);
 }
 
+/* Why the response head in @buf, which kw_http_parse() refused, is wrong. */
+static void malformed_why(const char *buf, size_t len,
+			  const struct kw_http_resp *r, char *why, size_t size)
+{
+	const char *line = buf, *end = buf + len;
+	const char *nl;
+	char q[96];
+	int n;
+
+	for (n = 1; n < r->error_line; n++)
+		line = memchr(line, '\n', (size_t)(end - line)) + 1;
+	nl = memchr(line, '\n', (size_t)(end - line));
+	snprintf(why, size, "malformed response: %s (line %d: '%s')",
+		 r->error, r->error_line,
+		 quote(line, nl ? (size_t)(nl + 1 - line) : (size_t)(end - line),
+		       q, sizeof(q)));
+}
+
 /*
  * Check what client @c received. Returns true if it is right; else puts
  * what is wrong into @why. On success *@body_len is the body's length.
@@ -1189,17 +1232,7 @@ static bool http_check(const struct http_client *c,
 
 	rc = kw_http_parse(c->resp, c->resp_len, &r);
 	if (rc < 0) {
-		const char *line = c->resp, *end = c->resp + c->resp_len;
-		const char *nl;
-		int n;
-
-		for (n = 1; n < r.error_line; n++)
-			line = memchr(line, '\n', (size_t)(end - line)) + 1;
-		nl = memchr(line, '\n', (size_t)(end - line));
-		snprintf(why, size, "malformed response: %s (line %d: '%s')",
-			 r.error, r.error_line,
-			 quote(line, nl ? (size_t)(nl + 1 - line) :
-			       (size_t)(end - line), q1, sizeof(q1)));
+		malformed_why(c->resp, c->resp_len, &r, why, size);
 		return false;
 	}
 	if (rc > 0) {
@@ -1449,6 +1482,677 @@ static int cmd_http(int argc, char **argv)
 	return 0;
 }
 
+/* ---- conversations: keepalive, pipeline, hold -r ----------------------- */
+
+/*
+ * One connection's exchange: what to send and what came back. converse()
+ * runs several at once, each until done() says so, the server closes the
+ * connection, receiving fails, or nothing moves for the timeout.
+ */
+struct conv {
+	int fd;
+	const char *out;	/* what to send */
+	size_t out_len;
+	size_t out_off;		/* how much of it went */
+	char *in;		/* what came back */
+	size_t in_len;
+	size_t in_cap;
+	size_t in_start;	/* where the response awaited starts in it */
+	bool head;		/* that response answers a HEAD request */
+	int send_err;		/* what stopped the sending, or 0 */
+	int recv_err;		/* what ended the receiving, or 0 */
+	bool eof;		/* the server closed the connection */
+	bool timed_out;
+	bool over;
+	int64_t deadline;
+};
+
+/* Is a whole response (or a malformed one) in at c->in_start? */
+static bool conv_has_response(const struct conv *c)
+{
+	struct kw_http_resp r;
+	size_t total;
+	int rc = kw_http_frame(c->in + c->in_start, c->in_len - c->in_start,
+			       c->head, &r, &total);
+
+	return rc == 0 || rc < 0;
+}
+
+/* Wait for the server to close the connection. */
+static bool conv_until_close(const struct conv *c)
+{
+	(void)c;
+	return false;
+}
+
+/* Start @c over on its connection: send @out, expect a new response. */
+static void conv_reset(struct conv *c, const char *out, size_t out_len,
+		       bool head)
+{
+	c->out = out;
+	c->out_len = out_len;
+	c->out_off = 0;
+	c->in_len = 0;
+	c->in_start = 0;
+	c->head = head;
+	c->send_err = 0;
+	c->recv_err = 0;
+	c->eof = false;
+	c->timed_out = false;
+	c->over = false;
+}
+
+static void conv_send(struct conv *c)
+{
+	ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL);
+
+	if (n >= 0) {
+		c->out_off += (size_t)n;
+		c->deadline = step_deadline();
+	} else if (!again(errno)) {
+		/* the server may have answered and closed: read that */
+		c->send_err = errno;
+	}
+}
+
+static void conv_recv(struct conv *c)
+{
+	ssize_t n;
+
+	if (c->in_len == c->in_cap) {
+		if (c->in_cap >= MAX_RESPONSE) {
+			c->recv_err = EFBIG;
+			return;
+		}
+		c->in_cap = c->in_cap ? 2 * c->in_cap : 4096;
+		c->in = xrealloc(c->in, c->in_cap);
+	}
+	n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+	if (n < 0) {
+		if (!again(errno))
+			c->recv_err = errno;
+		return;
+	}
+	if (n == 0) {
+		c->eof = true;
+		return;
+	}
+	c->in_len += (size_t)n;
+	c->deadline = step_deadline();
+}
+
+static void converse(struct conv *cv, int n, bool (*done)(const struct conv *))
+{
+	struct pollfd *pfd = xcalloc((size_t)n, sizeof(*pfd));
+	int active = 0, i;
+
+	for (i = 0; i < n; i++) {
+		cv[i].deadline = step_deadline();
+		cv[i].over = done(&cv[i]);
+		if (!cv[i].over)
+			active++;
+	}
+	while (active > 0) {
+		int64_t now = now_ms(), wake = INT64_MAX;
+
+		for (i = 0; i < n; i++) {
+			struct conv *c = &cv[i];
+
+			pfd[i].fd = -1;
+			pfd[i].revents = 0;
+			if (c->over)
+				continue;
+			if (now >= c->deadline) {
+				c->timed_out = true;
+				c->over = true;
+				active--;
+				continue;
+			}
+			pfd[i].fd = c->fd;
+			pfd[i].events = POLLIN;
+			if (c->out_off < c->out_len && !c->send_err)
+				pfd[i].events |= POLLOUT;
+			if (c->deadline < wake)
+				wake = c->deadline;
+		}
+		if (active == 0)
+			break;
+		if (poll(pfd, (nfds_t)n, ms_left(wake)) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		for (i = 0; i < n; i++) {
+			struct conv *c = &cv[i];
+			short ev = pfd[i].revents;
+
+			if (pfd[i].fd < 0 || !ev)
+				continue;
+			if ((ev & POLLOUT) && c->out_off < c->out_len &&
+			    !c->send_err)
+				conv_send(c);
+			if (ev & (POLLIN | POLLHUP | POLLERR))
+				conv_recv(c);
+			if (c->eof || c->recv_err || done(c)) {
+				c->over = true;
+				active--;
+			}
+		}
+	}
+	free(pfd);
+}
+
+/* How the exchange on @c ended, for a message: "the server closed ...". */
+static const char *conv_end_str(const struct conv *c, char *buf, size_t size)
+{
+	if (c->recv_err == EFBIG)
+		snprintf(buf, size, "more than %lu bytes came", MAX_RESPONSE);
+	else if (c->recv_err)
+		snprintf(buf, size, "receiving failed: %s",
+			 strerror(c->recv_err));
+	else if (c->timed_out)
+		snprintf(buf, size, "nothing more came within %d s",
+			 cfg.timeout);
+	else if (c->eof)
+		snprintf(buf, size, "the server closed the connection");
+	else
+		snprintf(buf, size, "it stopped");
+	if (c->send_err && strlen(buf) + 40 < size)
+		snprintf(buf + strlen(buf), size - strlen(buf),
+			 " (sending failed: %s)", strerror(c->send_err));
+	return buf;
+}
+
+/*
+ * Check the response at c->in + c->in_start, which answers a GET, or a
+ * HEAD if c->head: complete, status 200, CRLF line ends, Content-Length,
+ * and the body @body (if not NULL). Returns its length with its head in
+ * @r, or 0 with what is wrong in @why.
+ */
+static size_t resp_check(const struct conv *c, const char *body,
+			 struct kw_http_resp *r, char *why, size_t size)
+{
+	const char *p = c->in + c->in_start;
+	size_t len = c->in_len - c->in_start, total = 0, blen;
+	char end[128], q1[96], q2[96];
+	int rc = kw_http_frame(p, len, c->head, r, &total);
+
+	if (rc < 0) {
+		malformed_why(p, len, r, why, size);
+		return 0;
+	}
+	if (rc == 1 && len == 0 && c->timed_out) {
+		snprintf(why, size, "no response within %d s (%zu of %zu request bytes sent)",
+			 cfg.timeout, c->out_off, c->out_len);
+		return 0;
+	}
+	if (rc == 1 && len == 0) {
+		snprintf(why, size, "no response: %s",
+			 conv_end_str(c, end, sizeof(end)));
+		return 0;
+	}
+	if (rc == 1) {
+		snprintf(why, size, "the response is incomplete after %zu bytes (%s): %s",
+			 len, quote(p, len, q1, sizeof(q1)),
+			 conv_end_str(c, end, sizeof(end)));
+		return 0;
+	}
+	if (r->status != 200) {
+		snprintf(why, size, "status %d, expected 200 (status line '%s')",
+			 r->status, quote(r->status_line, r->status_line_len,
+					  q1, sizeof(q1)));
+		return 0;
+	}
+	if (r->bare_lf) {
+		snprintf(why, size, "line %d of the response head ends in a bare LF; HTTP lines end in CRLF",
+			 r->bare_lf_line);
+		return 0;
+	}
+	if (rc == KW_HTTP_UNTIL_CLOSE || r->content_length < 0) {
+		snprintf(why, size, "the response has no Content-Length; on a persistent connection the client cannot tell where it ends");
+		return 0;
+	}
+	blen = total - r->body_off;
+	if (body && !c->head &&
+	    (blen != strlen(body) || memcmp(p + r->body_off, body, blen))) {
+		snprintf(why, size, "the body is '%s' (%zu bytes); expected '%s' (%zu bytes)",
+			 quote(p + r->body_off, blen, q1, sizeof(q1)), blen,
+			 quote(body, strlen(body), q2, sizeof(q2)),
+			 strlen(body));
+		return 0;
+	}
+	return total;
+}
+
+static bool says_close(const struct kw_http_resp *r)
+{
+	return value_is(r->connection, r->connection_len, "close");
+}
+
+/* The GET request kwnet sends on a connection it keeps open. */
+static char *keepalive_request(const char *method, const char *path,
+			       bool close_it)
+{
+	return xasprintf("%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", method, path,
+			 cfg.host_str, close_it ? "Connection: close\r\n" : "");
+}
+
+static int cmd_keepalive(int argc, char **argv)
+{
+	const char *method = "GET", *path = "/", *body = NULL;
+	char why[512], q1[96], q2[96];
+	struct conv c = { .fd = -1 };
+	struct kw_http_resp r;
+	char *req, *first = NULL;
+	size_t first_len = 0;
+	int n = 0, opt, i;
+
+	while ((opt = next_opt(argc, argv, ":H:p:t:n:u:m:b:")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'n':
+			n = (int)num_arg(opt, optarg, 1, 1000000);
+			break;
+		case 'u':
+			check_token(opt, optarg);
+			path = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "GET") && strcmp(optarg, "HEAD"))
+				die("invalid -m '%s': expected GET or HEAD",
+				    optarg);
+			method = optarg;
+			break;
+		case 'b':
+			body = optarg;
+			break;
+		}
+	}
+	no_operands(argc, argv);
+	if (!n)
+		die("-n N is required");
+
+	req = keepalive_request(method, path, false);
+	connect_or_fail(&c.fd, 1);
+	for (i = 0; i < n; i++) {
+		size_t len, blen;
+
+		conv_reset(&c, req, strlen(req), !strcmp(method, "HEAD"));
+		converse(&c, 1, conv_has_response);
+		len = resp_check(&c, body, &r, why, sizeof(why));
+		if (!len && i > 0 && c.in_len == 0 && (c.eof || c.send_err))
+			fail("request %d of %d: the server closed the connection after %d responses; expected %d responses on one connection",
+			     i + 1, n, i, n);
+		if (!len)
+			fail("request %d of %d on one connection: %s", i + 1, n,
+			     why);
+		if (c.in_len > len)
+			fail("request %d of %d: %zu more bytes came after the response ('%s'); expected nothing more%s",
+			     i + 1, n, c.in_len - len,
+			     quote(c.in + len, c.in_len - len, q1, sizeof(q1)),
+			     c.head ? " (a response to HEAD has no body)" : "");
+		if (i + 1 < n && says_close(&r))
+			fail("response %d of %d says 'Connection: close'; expected the connection to stay open for %d requests",
+			     i + 1, n, n);
+		/* every body the same as the first */
+		blen = len - r.body_off;
+		if (!first) {
+			first = xrealloc(NULL, blen);
+			memcpy(first, c.in + r.body_off, blen);
+			first_len = blen;
+		} else if (blen != first_len ||
+			   memcmp(first, c.in + r.body_off, blen)) {
+			fail("response %d of %d has the body '%s' (%zu bytes); the first had '%s' (%zu bytes)",
+			     i + 1, n, quote(c.in + r.body_off, blen, q1,
+					     sizeof(q1)), blen,
+			     quote(first, first_len, q2, sizeof(q2)),
+			     first_len);
+		}
+	}
+	close(c.fd);
+	printf("%d responses on 1 connection\n", n);
+	free(first);
+	free(c.in);
+	free(req);
+	return 0;
+}
+
+static int cmd_pipeline(int argc, char **argv)
+{
+	const char *path = "/";
+	char why[512], end[128], q1[96];
+	struct conv c = { .fd = -1 };
+	struct kw_http_resp r;
+	char *reqs = NULL;
+	size_t reqs_len = 0, off = 0, first_blen = 0;
+	int n = 0, opt, i;
+
+	while ((opt = next_opt(argc, argv, ":H:p:t:n:u:")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'n':
+			n = (int)num_arg(opt, optarg, 1, 1000);
+			break;
+		case 'u':
+			check_token(opt, optarg);
+			path = optarg;
+			break;
+		}
+	}
+	no_operands(argc, argv);
+	if (!n)
+		die("-n N is required");
+
+	/* GET, HEAD, GET, ...; the last asks the server to close */
+	for (i = 0; i < n; i++) {
+		char *one = keepalive_request(i % 2 ? "HEAD" : "GET", path,
+					      i == n - 1);
+		size_t len = strlen(one);
+
+		reqs = xrealloc(reqs, reqs_len + len + 1);
+		memcpy(reqs + reqs_len, one, len + 1);
+		reqs_len += len;
+		free(one);
+	}
+
+	connect_or_fail(&c.fd, 1);
+	set_nodelay(c.fd);
+	conv_reset(&c, reqs, reqs_len, false);
+	converse(&c, 1, conv_until_close);
+	close(c.fd);
+
+	for (i = 0; i < n; i++) {
+		const char *m = i % 2 ? "HEAD" : "GET";
+		size_t len;
+
+		c.in_start = off;
+		c.head = i % 2;
+		len = resp_check(&c, NULL, &r, why, sizeof(why));
+		if (!len && i > 0 && off == c.in_len)
+			fail("only %d of %d pipelined responses came: %s",
+			     i, n, conv_end_str(&c, end, sizeof(end)));
+		if (!len && i > 0 && i % 2 == 0 && r.error)
+			fail("response %d of %d (to %s): %s (does the response to HEAD %d have a body? it must not)",
+			     i + 1, n, m, why, i);
+		if (!len)
+			fail("response %d of %d (to %s): %s", i + 1, n, m, why);
+		if (i + 1 < n && says_close(&r))
+			fail("response %d of %d (to %s) says 'Connection: close'; only request %d asked for that",
+			     i + 1, n, m, n);
+		if (!c.head && !first_blen)
+			first_blen = len - r.body_off;
+		if (c.head && first_blen &&
+		    r.content_length != (long)first_blen)
+			fail("response %d of %d (to HEAD) has Content-Length %ld; the GET's body has %zu bytes",
+			     i + 1, n, r.content_length, first_blen);
+		off += len;
+	}
+	if (off < c.in_len)
+		fail("%zu more bytes came after the %d responses ('%s'); expected the server to close the connection",
+		     c.in_len - off, n,
+		     quote(c.in + off, c.in_len - off, q1, sizeof(q1)));
+	if (!c.eof && c.recv_err != ECONNRESET)
+		fail("%d responses came in order, but then %s; expected the server to close the connection after the last ('Connection: close')",
+		     n, conv_end_str(&c, end, sizeof(end)));
+	printf("%d pipelined responses in order, then the server closed\n", n);
+	free(c.in);
+	free(reqs);
+	return 0;
+}
+
+/*
+ * hold -r: send one HTTP/1.1 GET on each of the @n connections and read
+ * its response, so that each is an idle keep-alive connection.
+ */
+static void hold_fetch(int *fds, int n)
+{
+	struct conv *cv = xcalloc((size_t)n, sizeof(*cv));
+	char *req = keepalive_request("GET", "/", false);
+	struct kw_http_resp r;
+	char why[512];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		cv[i].fd = fds[i];
+		conv_reset(&cv[i], req, strlen(req), false);
+	}
+	converse(cv, n, conv_has_response);
+	for (i = 0; i < n; i++) {
+		if (!resp_check(&cv[i], NULL, &r, why, sizeof(why)))
+			fail("client %d: %s", i, why);
+		if (says_close(&r))
+			fail("client %d: the response says 'Connection: close'; expected a keep-alive connection",
+			     i);
+		if (cv[i].eof)
+			fail("client %d: the server closed the connection after its response; expected it to stay open",
+			     i);
+		free(cv[i].in);
+	}
+	free(cv);
+	free(req);
+}
+
+/* ---- drip -------------------------------------------------------------- */
+
+/* Headers stop short of the server's 8 KiB limit on a request head. */
+#define DRIP_MAX 7000
+
+struct drip_conn {
+	int fd;
+	size_t sent;
+	int64_t first_at;	/* when its first byte went */
+	int64_t closed_at;	/* when the server closed it, or 0 */
+};
+
+/*
+ * Byte @off of the request a drip connection sends: a valid HTTP/1.1
+ * head that never ends ("X-Drip: 1" header lines after the Host line).
+ */
+static char drip_byte(const char *start, size_t start_len, size_t off)
+{
+	static const char line[] = "X-Drip: 1\r\n";
+
+	if (off < start_len)
+		return start[off];
+	return line[(off - start_len) % (sizeof(line) - 1)];
+}
+
+/* Send one more byte on @d; a failure means the server closed it. */
+static void drip_send(struct drip_conn *d, const char *start,
+		      size_t start_len, int64_t now)
+{
+	char b;
+
+	if (d->closed_at || d->sent >= DRIP_MAX)
+		return;
+	b = drip_byte(start, start_len, d->sent);
+	if (send(d->fd, &b, 1, MSG_NOSIGNAL) == 1) {
+		d->sent++;
+		if (d->sent == 1)
+			d->first_at = now;
+	} else if (!again(errno)) {
+		d->closed_at = now;
+		if (!d->first_at)
+			d->first_at = now;
+	}
+}
+
+/* Read (and drop) what the server sent: a 408, say; note its close. */
+static void drip_recv(struct drip_conn *d, int64_t now)
+{
+	ssize_t n = recv(d->fd, scratch, sizeof(scratch), 0);
+
+	if (n == 0 || (n < 0 && !again(errno)))
+		d->closed_at = now;
+}
+
+static int cmd_drip(int argc, char **argv)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long interval = 0, expect = 0, wait_s = 60;
+	struct drip_conn *dc;
+	struct pollfd *pfd;
+	sigset_t block, orig;
+	int64_t start, end, next_tick, min_ms = 0, max_ms = 0;
+	char *req;
+	size_t req_len;
+	int n = 0, nclosed = 0, opt, i;
+	bool use_stdin;
+	int *fds;
+
+	while ((opt = next_opt(argc, argv, ":H:p:t:c:i:e:w:")) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'c':
+			n = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			break;
+		case 'i':
+			interval = num_arg(opt, optarg, 1, 60000);
+			break;
+		case 'e':
+			expect = num_arg(opt, optarg, 1, 3600);
+			break;
+		case 'w':
+			wait_s = num_arg(opt, optarg, 1, 86400);
+			break;
+		}
+	}
+	no_operands(argc, argv);
+	if (!n)
+		die("-c N is required");
+	if (!interval)
+		die("-i MS is required");
+
+	sigemptyset(&block);
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++) {
+		sigaddset(&block, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, &block, &orig);
+
+	req = xasprintf("GET / HTTP/1.1\r\nHost: %s\r\n", cfg.host_str);
+	req_len = strlen(req);
+	fds = xcalloc((size_t)n, sizeof(*fds));
+	dc = xcalloc((size_t)n, sizeof(*dc));
+	pfd = xcalloc((size_t)n + 1, sizeof(*pfd));
+	connect_or_fail(fds, n);
+	start = now_ms();
+	for (i = 0; i < n; i++) {
+		dc[i].fd = fds[i];
+		/* every byte leaves in a segment of its own */
+		set_nodelay(fds[i]);
+		drip_send(&dc[i], req, req_len, start);
+		if (!dc[i].first_at)
+			fail("client %d: its first byte could not be sent within %d s",
+			     i, cfg.timeout);
+	}
+	printf("ready\n");
+	fflush(stdout);
+
+	use_stdin = stdin_watchable();
+	end = start + (int64_t)wait_s * 1000;
+	next_tick = start + (int64_t)interval;
+	while (!got_signal) {
+		int64_t now = now_ms(), wake = next_tick < end ? next_tick : end;
+		int np = 0, ms, rc;
+		struct timespec ts;
+
+		nclosed = 0;
+		for (i = 0; i < n; i++) {
+			struct drip_conn *d = &dc[i];
+			int64_t limit = d->first_at + (int64_t)expect * 1000;
+
+			if (d->closed_at) {
+				nclosed++;
+				continue;
+			}
+			if (expect && now >= limit)
+				fail("client %d: still open %lu s after its first byte (%zu bytes sent, %d of %d connections closed); expected the server to close it within %lu s",
+				     i, expect, d->sent, nclosed, n, expect);
+			if (expect && limit < wake)
+				wake = limit;
+		}
+		if (nclosed == n || now >= end)
+			break;
+		if (now >= next_tick) {
+			for (i = 0; i < n; i++)
+				drip_send(&dc[i], req, req_len, now);
+			next_tick += (int64_t)interval;
+			if (next_tick <= now)
+				next_tick = now + (int64_t)interval;
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			if (dc[i].closed_at)
+				continue;
+			pfd[np].fd = dc[i].fd;
+			pfd[np].events = POLLIN;
+			pfd[np++].revents = 0;
+		}
+		if (use_stdin) {
+			pfd[np].fd = STDIN_FILENO;
+			pfd[np].events = POLLIN;
+			pfd[np++].revents = 0;
+		}
+		ms = ms_left(wake);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		rc = ppoll(pfd, (nfds_t)np, &ts, &orig);
+		if (rc < 0 && errno != EINTR)
+			die("ppoll: %s", strerror(errno));
+		if (rc <= 0)
+			continue;
+		now = now_ms();
+		if (use_stdin && pfd[np - 1].revents) {
+			ssize_t len = read(STDIN_FILENO, scratch,
+					   sizeof(scratch));
+
+			if (len == 0 || (len < 0 && !again(errno)))
+				break;
+		}
+		/* the polled sockets are the open ones, in order */
+		for (i = 0, np = 0; i < n; i++) {
+			if (dc[i].closed_at)
+				continue;
+			if (pfd[np++].revents)
+				drip_recv(&dc[i], now);
+		}
+	}
+
+	nclosed = 0;
+	for (i = 0; i < n; i++) {
+		int64_t took = dc[i].closed_at - dc[i].first_at;
+
+		close(dc[i].fd);
+		if (!dc[i].closed_at) {
+			if (expect)
+				fail("client %d: still open when kwnet stopped after %.1f s (%zu bytes sent); expected the server to close it within %lu s of its first byte",
+				     i, (double)(now_ms() - start) / 1000,
+				     dc[i].sent, expect);
+			continue;
+		}
+		if (!nclosed++ || took < min_ms)
+			min_ms = took;
+		if (took > max_ms)
+			max_ms = took;
+	}
+	if (nclosed)
+		printf("closed %d/%d after %.1f..%.1f s\n", nclosed, n,
+		       (double)min_ms / 1000, (double)max_ms / 1000);
+	else
+		printf("closed 0/%d\n", n);
+	free(pfd);
+	free(dc);
+	free(fds);
+	free(req);
+	return 0;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct {
@@ -1462,6 +2166,9 @@ static const struct {
 	{ "sockets", cmd_sockets },
 	{ "listening", cmd_listening },
 	{ "http", cmd_http },
+	{ "keepalive", cmd_keepalive },
+	{ "pipeline", cmd_pipeline },
+	{ "drip", cmd_drip },
 };
 
 int main(int argc, char **argv)
