@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host prerequisites: check, and install what is missing.
 #
-#   grading/deps.sh [grade|test|handouts]
+#   grading/deps.sh [grade|test|handouts|bench]
 #
 # As root, missing Debian packages are installed with apt-get; otherwise the
 # one exact command to run is printed and the script fails.
@@ -54,6 +54,13 @@ clang-format clang-format
 pyflakes3 pyflakes3
 shellcheck shellcheck
 $HANDOUT_DEPS"
+# What make bench-http needs besides grading's: gnuplot for its figures
+# (lighttpd and wrk run in the guest, from Debian's packages unpacked into
+# the cache by grading/bench/fetch.sh, never installed here).
+BENCH_DEPS="
+gnuplot gnuplot-nox
+strip binutils
+"
 
 have() {
 	case $1 in
@@ -67,6 +74,7 @@ missing_packages() {
 	case $what in
 	test) list="$GRADE_DEPS$TEST_DEPS" ;;
 	handouts) list=$HANDOUT_DEPS ;;
+	bench) list="$GRADE_DEPS$BENCH_DEPS" ;;
 	esac
 	printf '%s\n' "$list" | while read -r thing pkg; do
 		[ -n "$thing" ] || continue
@@ -82,8 +90,8 @@ missing_packages() {
 
 what=${1:-grade}
 case $what in
-grade|test|handouts) ;;
-*) die "usage: grading/deps.sh [grade|test|handouts]" ;;
+grade|test|handouts|bench) ;;
+*) die "usage: grading/deps.sh [grade|test|handouts|bench]" ;;
 esac
 pkgs=$(missing_packages "$what")
 [ -n "$pkgs" ] || exit 0
