@@ -8,6 +8,7 @@
     grading/kw stages generate|check|one|answers ...
     grading/kw fill STAGEDIR ANSWERS OUT         fill blanks from answers
     grading/kw strip-hidden CHECKER-COPY         hidden tests out (make dist)
+    grading/kw bench-http [KERNEL]               make bench-http
 
 Exit status 2 with one "kweb: error:" line when a command cannot run.
 """
@@ -74,6 +75,11 @@ def _strip_hidden(argv):
     return 0
 
 
+def _bench_http(argv):
+    from . import bench
+    return bench.main(argv)
+
+
 def _stages(argv):
     from . import stages
     return stages.main(argv)
@@ -82,7 +88,7 @@ def _stages(argv):
 COMMANDS = {"grade": _grade, "shell": _vmrun("shell"),
             "vm-run": _vmrun("script"), "class": _class, "quiz": _quiz,
             "stages": _stages, "fill": _fill,
-            "strip-hidden": _strip_hidden}
+            "strip-hidden": _strip_hidden, "bench-http": _bench_http}
 
 
 def main(argv=None):
