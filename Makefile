@@ -15,13 +15,14 @@ SUBMISSIONS ?=
 CSV ?=
 
 .PHONY: help grade grade-class grade-quiz shell vm-run kernels deps stages \
-	check-stages test bench clean handouts dist
+	check-stages test bench bench-http clean handouts dist
 
 help:
 	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' Makefile
 	@echo "  make kernels        fetch the 6.12 and 6.1 guest kernels ahead of time"
 	@echo "  make stages         regenerate stages/ from solutions/"
 	@echo "  make bench          measure grading wall time"
+	@echo "  make bench-http [KERNEL=6.12]   stages 2, 5, 6 and lighttpd under load (build/bench/http)"
 	@echo "  make grade-class STAGE=1 SUBMISSIONS=dir/   grade a class (gradebook, reports)"
 	@echo "  make grade-quiz CSV=form.csv [STAGE=5]      grade a quiz form's export"
 	@echo "  make handouts       build the handouts (HTML, PDF) into build/handouts"
@@ -79,6 +80,12 @@ dist:
 
 bench:
 	@tests/bench.sh
+
+# One guest runs the same HTTP load against stage 2, stage 5, stage 6 (with
+# and without keep-alive) and lighttpd; prints the table and ratios, writes
+# CSV, PNG and SVG under build/bench/http.
+bench-http:
+	@grading/kw bench-http "$(KERNEL)"
 
 clean:
 	rm -rf build
