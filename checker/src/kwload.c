@@ -76,7 +76,8 @@ static const char usage_text[] =
 "\n"
 "output: the htstress summary, then one line\n"
 "  kwload requests=N good=N bad=N errors=N seconds=F rps=F p50_us=N p99_us=N conns=N\n"
-"rps counts good requests; conns the connections opened\n"
+"rps counts good requests per second; conns is the most connections open\n"
+"at once (the sum of each thread's peak: at most CONCURRENCY)\n"
 "exit status: 0 every request good, 1 not, 2 usage error or kwload could\n"
 "not run\n";
 
@@ -310,6 +311,7 @@ struct worker {
 	struct conn *conns;
 	unsigned long nconns;
 	unsigned long open;	/* connections not C_OFF */
+	unsigned long peak;	/* the most of them at once */
 	unsigned long closing;	/* connections in C_CLOSING */
 	/* results */
 	unsigned long good, bad;
@@ -392,7 +394,8 @@ static void conn_start(struct worker *w, struct conn *c)
 		ev.data.ptr = c;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			die("epoll_ctl: %s", strerror(errno));
-		w->open++;
+		if (++w->open > w->peak)
+			w->peak = w->open;
 		/* the first event says whether it connected */
 		return;
 	}
@@ -650,6 +653,7 @@ int main(int argc, char **argv)
 	struct worker *w;
 	struct kw_hist *hist;
 	unsigned long good = 0, bad = 0, errors, conns = 0, closes = 0;
+	unsigned long opened = 0;
 	unsigned long connect_errors = 0, conn_errors = 0, unfinished, i;
 	uint64_t p50, p99;
 	int64_t start;
@@ -692,7 +696,8 @@ int main(int argc, char **argv)
 		pthread_join(w[i].tid, NULL);
 		good += w[i].good;
 		bad += w[i].bad;
-		conns += w[i].conns_opened;
+		opened += w[i].conns_opened;
+		conns += w[i].peak;
 		closes += w[i].server_closes;
 		connect_errors += w[i].connect_errors;
 		conn_errors += w[i].conn_errors;
@@ -720,8 +725,8 @@ int main(int argc, char **argv)
 			       cfg.seconds);
 		printf("seconds:       %.3f\n", secs);
 		printf("requests/sec:  %.3f\n", rps);
-		printf("connections:   %lu (%lu ended by the server before -k %lu asked)\n",
-		       conns, closes, cfg.per_conn);
+		printf("connections:   %lu opened, at most %lu at once (%lu ended by the server before -k %lu asked)\n",
+		       opened, conns, closes, cfg.per_conn);
 		printf("latency:       p50 %llu us, p99 %llu us, max %llu us\n",
 		       (unsigned long long)p50, (unsigned long long)p99,
 		       (unsigned long long)hist->max);
