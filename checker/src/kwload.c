@@ -403,10 +403,10 @@ static void conn_start(struct worker *w, struct conn *c)
 }
 
 /* The whole response is in: count it, then go on or close. */
-static void resp_done(struct worker *w, struct conn *c, int64_t now,
-		      bool eof)
+static void resp_done(struct worker *w, struct conn *c, bool eof)
 {
-	kw_hist_add(&w->hist, (uint64_t)(now - c->sent_at));
+	/* now, not when the events came: the reply may beat our recv() */
+	kw_hist_add(&w->hist, (uint64_t)(now_us() - c->sent_at));
 	if (c->status == 200)
 		w->good++;
 	else
@@ -477,7 +477,7 @@ static void resp_frame(struct worker *w, struct conn *c)
 }
 
 /* Receive in C_RECEIVING; returns false when @c left that state. */
-static bool conn_recv(struct worker *w, struct conn *c, int64_t now)
+static bool conn_recv(struct worker *w, struct conn *c)
 {
 	char discard[RESP_BUF];
 
@@ -495,7 +495,7 @@ static bool conn_recv(struct worker *w, struct conn *c, int64_t now)
 		}
 		if (n == 0) {
 			if (c->until_close) {
-				resp_done(w, c, now, true);
+				resp_done(w, c, true);
 			} else {
 				/* a keep-alive connection closed under us */
 				if (c->got == 0 && c->on_conn > 1)
@@ -517,7 +517,7 @@ static bool conn_recv(struct worker *w, struct conn *c, int64_t now)
 			resp_broken(w, c);
 			return false;
 		}
-		resp_done(w, c, now, false);
+		resp_done(w, c, false);
 		return false;
 	}
 }
@@ -530,7 +530,6 @@ static bool conn_recv(struct worker *w, struct conn *c, int64_t now)
 static void conn_io(struct worker *w, struct conn *c, uint32_t events)
 {
 	unsigned long gen = c->gen;
-	int64_t now = now_us();
 	char discard[512];
 	socklen_t len;
 	ssize_t n;
@@ -560,7 +559,7 @@ static void conn_io(struct worker *w, struct conn *c, uint32_t events)
 			break;
 		case C_SENDING:
 			if (!c->sent_at)
-				c->sent_at = now;
+				c->sent_at = now_us();
 			n = send(c->fd, c->req + c->req_off,
 				 c->req_len - c->req_off, MSG_NOSIGNAL);
 			if (n < 0 && again(errno))
@@ -574,7 +573,7 @@ static void conn_io(struct worker *w, struct conn *c, uint32_t events)
 				c->state = C_RECEIVING;
 			break;
 		case C_RECEIVING:
-			if (conn_recv(w, c, now))
+			if (conn_recv(w, c))
 				return;
 			break;
 		case C_CLOSING:
