@@ -406,7 +406,9 @@ static void conn_start(struct worker *w, struct conn *c)
 static void resp_done(struct worker *w, struct conn *c, bool eof)
 {
 	/* now, not when the events came: the reply may beat our recv() */
-	kw_hist_add(&w->hist, (uint64_t)(now_us() - c->sent_at));
+	int64_t now = now_us();
+
+	kw_hist_add(&w->hist, (uint64_t)(now - c->sent_at));
 	if (c->status == 200)
 		w->good++;
 	else
