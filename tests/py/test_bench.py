@@ -101,6 +101,13 @@ def test_kwload_connection_per_request_sample():
     assert m.requests == 1023 and m.errors == 0
 
 
+def test_kwload_either_wording_of_its_unfinished_requests():
+    # kwload's summary said "unfinished after 2 s", now "unfinished when
+    # -d 4 s ran out": the numbers are what is read
+    m = bench.parse_kwload(sample("stage02-kwload-k1-16.txt"), 16)
+    assert m.requests > 0 and m.errors == 0
+
+
 LINE = ("kwload requests=100 good=90 bad=4 errors=6 seconds=2.000 rps=45.0 "
         "p50_us=100 p99_us=900 conns=10")
 
