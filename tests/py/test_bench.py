@@ -285,3 +285,17 @@ def test_plot_data_has_a_column_per_server():
     assert rows[0] == "conc stage02 stage05 stage06-ka1 lighttpd" and n == 4
     assert rows[1] == "1 500.000 NaN NaN NaN"
     assert rows[2] == "64 1000.000 NaN 16000.000 10000.000"
+
+
+def test_a_server_not_built_is_skipped_with_its_reason(tmp_path, capsys):
+    run = bench.Run(["stage06-ka1"], ["wrk"], [64], 3, 1)
+    run.why["stage06-ka1"] = "solutions/06-cmwq-keepalive/kweb.c does " \
+                             "not exist (yet)"
+    bench._server_event(run, bench.BenchEvent("server", "stage06-ka1",
+                                              value="missing"), [], tmp_path)
+    assert run.state["stage06-ka1"] == "missing"
+    assert "does not exist (yet)" in capsys.readouterr().out
+    run.build_failed.add("stage06-ka1")
+    bench._server_event(run, bench.BenchEvent("server", "stage06-ka1",
+                                              value="missing"), [], tmp_path)
+    assert run.state["stage06-ka1"] == "failed"
