@@ -239,7 +239,14 @@ def md_table(header, rows, widths=None):
 
 
 def code(s):
-    """Inline code that survives backticks and pipes in the text."""
+    """Inline code that survives backticks and pipes in the text. A pipe
+    table cannot hold a | inside a code span (pandoc splits the row first,
+    and a \\| in the span stays a backslash), so code with a | is written
+    as an HTML element, every character but letters and digits as a
+    numeric entity (which markdown reads as text, never as markup)."""
+    if '|' in s:
+        return '<code>%s</code>' % ''.join(
+            c if c.isalnum() and c.isascii() else '&#%d;' % ord(c) for c in s)
     ticks = '``' if '`' in s else '`'
     pad = ' ' if '`' in s else ''
     return '%s%s%s%s%s' % (ticks, pad, s, pad, ticks)
