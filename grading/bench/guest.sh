@@ -114,9 +114,12 @@ start_server() {
 	stage0*)
 		ko=$(ko_of "$1")
 		[ -f "$ko" ] || return 2
+		# max_conns above the top concurrency: connections still
+		# closing from the point before must not be refused (503),
+		# as lighttpd's server.max-connections is set above it too.
 		case $1 in
-		stage06-ka0) set -- keepalive=0 ;;
-		stage06-ka1) set -- keepalive=1 ;;
+		stage06-ka0) set -- keepalive=0 max_conns=4096 ;;
+		stage06-ka1) set -- keepalive=1 max_conns=4096 ;;
 		*) set -- ;;
 		esac
 		insmod "$ko" "$@" >/tmp/server.log 2>&1 || return 1

@@ -808,8 +808,16 @@ static void kweb_serve(struct kweb_server *srv, struct socket *sock)
 	sk->sk_state_change = kweb_conn_wake;
 	write_unlock_bh(&sk->sk_callback_lock);
 
-	/* The request may have come before our callbacks were there. */
-	queue_delayed_work(kweb_wq, &conn->io, 0);
+	/*
+	 * Wait for the request, or for the idle deadline. It may have come
+	 * (or the client closed) before our callbacks were there: then run
+	 * the io work at once.
+	 */
+	if (skb_queue_empty_lockless(&sk->sk_receive_queue) &&
+	    sk->sk_state == TCP_ESTABLISHED)
+		queue_delayed_work(kweb_wq, &conn->io, idle_timeout * HZ);
+	else
+		kweb_conn_kick(conn);
 }
 
 /*
