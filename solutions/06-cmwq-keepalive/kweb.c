@@ -481,8 +481,14 @@ static void kweb_answer(struct kweb_conn *conn)
 		size_t head, drop;
 
 		drop = min(conn->in_len, conn->body_left);
-		kweb_consume(conn, drop);
-		conn->body_left -= drop;
+		if (drop) {
+			kweb_consume(conn, drop);
+			conn->body_left -= drop;
+			/* The body is in: what follows is the next request. */
+			if (!conn->body_left)
+				conn->req_deadline = jiffies +
+						     request_timeout * HZ;
+		}
 		if (conn->body_left || !conn->in_len)
 			return;
 
