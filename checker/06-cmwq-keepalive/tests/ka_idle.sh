@@ -2,7 +2,9 @@
 # idle_timeout=2: a connection with no request in progress is closed by
 # the server about 2 s after it went idle, not before 1 s, both a fresh
 # connection that never sends anything and a keep-alive connection after
-# its first response; stats/timed_out counts both.
+# its first response; stats/timed_out counts both. Each request starts
+# the idle time anew: 4 requests 1 s apart on one connection are all
+# answered.
 . "$KW_LIB"
 S=/sys/kernel/webserver/net/data/stats
 # now: the time since boot in hundredths of a second.
@@ -62,5 +64,26 @@ kill $nc2 2>/dev/null
 read -r to1 <"$S/timed_out"
 [ $((to1 - to0)) -eq 2 ] ||
 	kw_fail "stats/timed_out grew by $((to1 - to0)) for 2 connections closed for idleness, expected 2"
+# 4 requests 1 s apart: 3 s in all.
+: >resp4
+{
+	for i in 1 2 3; do
+		printf 'GET /%d HTTP/1.1\r\nHost: kweb\r\n\r\n' $i
+		sleep 1
+	done
+	printf 'GET /4 HTTP/1.1\r\nHost: kweb\r\n\r\n'
+	sleep "$(kw_secs 10)"
+} | /usr/bin/nc.openbsd 127.0.0.1 9999 >resp4 &
+nc3=$!
+n=0
+while [ "$(grep -c '^HTTP/1.1 200' resp4)" -lt 4 ] && kill -0 $nc3 2>/dev/null &&
+	[ $n -lt $((30 + $(kw_secs 5) * 10)) ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+kill $nc3 2>/dev/null
+got=$(grep -c '^HTTP/1.1 200' resp4)
+[ "$got" = 4 ] ||
+	kw_fail "4 requests 1 s apart on one connection (idle_timeout=2) got $got responses, expected 4: each answered request must start the idle time anew"
 kw_unload
 kw_no_sockets 9999
