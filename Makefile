@@ -85,6 +85,7 @@ bench:
 # and without keep-alive) and lighttpd; prints the table and ratios, writes
 # CSV, PNG and SVG under build/bench/http.
 bench-http:
+	@$(call instructor_only,solutions)
 	@grading/kw bench-http "$(KERNEL)"
 
 clean:
