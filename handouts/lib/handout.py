@@ -17,12 +17,16 @@ Directives, each alone on a line:
     <!-- kweb:blanks -->              a table of the blanks and their lines
     <!-- kweb:rubric -->              the visible tests and their points
     <!-- kweb:figure NAME Caption --> figures/NAME.LANG.dot, drawn with dot
+    <!-- kweb:measured NAME Caption --> figures/NAME.png as it is: a figure
+                                      of a measurement (make bench-http),
+                                      kept with its data (figures/*.csv)
     <!-- kweb:answers-form -->        the answers.txt template (quiz)
     <!-- kweb:answer-key -->          answers and variants (instructor only)
     <!-- kweb:instructor --> ... <!-- kweb:end -->  instructor-only text
 Inline: {{stage}} {{n}} {{module}} {{file}} {{tokens}} {{line:AAAA}}
 """
 import html
+import shutil
 from html.parser import HTMLParser
 import os
 import re
@@ -352,6 +356,16 @@ def render(root, src, stage_name, lang, edition, figdir, out):
             with open(svg, 'w', encoding='utf-8') as f:
                 f.write(out_svg)
             res.append('![%s](%s){.figure}' % (caption, svg))
+        elif what == 'measured':
+            name, _, caption = arg.partition(' ')
+            # PNG: weasyprint cannot draw gnuplot's SVG (currentColor).
+            fig = os.path.join(root, 'handouts', 'figures', name + '.png')
+            if not os.path.exists(fig):
+                die('%s: no measured figure %s' % (src, fig))
+            os.makedirs(figdir, exist_ok=True)
+            png = os.path.join(figdir, name + '.png')
+            shutil.copyfile(fig, png)
+            res.append('![%s](%s){.figure}' % (caption, png))
         elif what == 'answers-form':
             res.append('```')
             res.append(answers_form(stage).rstrip('\n'))
