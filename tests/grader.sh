@@ -16,6 +16,8 @@
 #   tests A B ...        grade only these tests (keeps slow fixtures short)
 #   answers-mode         (NAME.answers) graded through ANSWERS=, as a quiz
 #                        answer is, rather than filled in beforehand
+#   from STAGE           (NAME.dir/) its files are laid over the solution of
+#                        STAGE (another stage's, e.g. 05-netns), not this one
 # KWEB_FIXTURES="a b" runs only those fixtures (after the solution and the
 # unfilled stage).
 # Prints TAP; exits 1 if anything failed.
@@ -120,8 +122,14 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 		fi
 		;;
 	*.dir)
+		base=$(sed -n 's/^# expect: from //p' "$expect")
+		base=${base:-$stage}
+		if [ ! -d "$KWEB_ROOT/solutions/$base" ]; then
+			not_ok "$stage/$kernel: fixture $name: no solution $base to start from"
+			continue
+		fi
 		mkdir -p "$sub"
-		cp -r "$KWEB_ROOT/solutions/$stage"/. "$sub/"
+		cp -r "$KWEB_ROOT/solutions/$base"/. "$sub/"
 		sed -i 's|/\*[{}]\*/||g' "$sub"/*.c
 		find "$fx" -mindepth 1 -maxdepth 1 ! -name expect -exec cp -P {} "$sub/" \;
 		;;
@@ -164,7 +172,7 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 			[ -n "$got" ] && [ "$got" -lt "${GRADE_TOTAL#*/}" ] ||
 				problems+=("total ${GRADE_TOTAL:-none} is not below the maximum")
 			;;
-		tests | answers-mode) ;;
+		tests | answers-mode | from) ;;
 		*) problems+=("unknown expectation '$kind'") ;;
 		esac
 	done < <(sed -n 's/^# expect: //p' "$expect")
