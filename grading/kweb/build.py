@@ -25,7 +25,7 @@ The defences, in order:
    module's objects (.*.o.cmd: source_ and deps_ lines) must lie in the
    headers tree, the module's folder or the compat copy. Without the
    sandbox (KWEB_UNSANDBOXED=1, for a single trusted user) the build also
-   makes MODULE.i and MODULE.s (about 1 s more): every file the
+   makes FILE.i and FILE.s of each FILE.c (about 1 s more): every file the
    preprocessor entered (the .i's line markers) must lie there too, and
    neither the preprocessed text (adjacent string literals joined) nor the
    compiler's assembly (after C string concatenation) may use incbin. In
@@ -322,7 +322,7 @@ def _outside_file(where, dep, tree, mod_dir):
 
 
 def check_outputs(tree, mod_dir, module, deep):
-    """The first refusal after a build, or "". deep: MODULE.i and MODULE.s
+    """The first refusal after a build, or "". deep: each FILE.i and FILE.s
     were made, check them too."""
     for where, dep in cmd_dependencies(mod_dir):
         why = _outside_file(where, dep, tree, mod_dir)
@@ -330,23 +330,53 @@ def check_outputs(tree, mod_dir, module, deep):
             return why
     if not deep:
         return ""
-    i_file = Path(mod_dir) / (module + ".i")
-    s_file = Path(mod_dir) / (module + ".s")
+    for unit in _units(mod_dir, module):
+        why = _check_unit(tree, mod_dir, unit)
+        if why:
+            return why
+    return ""
+
+
+def _check_unit(tree, mod_dir, unit):
+    """The deep checks of one source file's UNIT.i and UNIT.s."""
+    i_file = Path(mod_dir) / (unit + ".i")
+    s_file = Path(mod_dir) / (unit + ".s")
     if not i_file.is_file() or not s_file.is_file():
         return ("the module's preprocessed text and assembly could not be "
                 "made for the checks (see %s)" % (Path(mod_dir) / "checks.log"))
     i_text = i_file.read_text("utf-8", "replace")
     for name in sorted(preprocessed_files(i_text)):
-        why = _outside_file(module + ".c", name, tree, mod_dir)
+        why = _outside_file(unit + ".c", name, tree, mod_dir)
         if why:
             return why
     joined = re.sub(r'"\s*"', "", i_text)
     if re.search("incbin", joined, re.I):
-        return "%s.c uses incbin, which pulls a file into the module: not allowed" % module
+        return "%s.c uses incbin, which pulls a file into the module: not allowed" % unit
     if re.search("incbin", s_file.read_text("utf-8", "replace"), re.I):
         return ("%s.c makes the assembler use incbin, which pulls a file into "
-                "the module: not allowed" % module)
+                "the module: not allowed" % unit)
     return ""
+
+
+def _units(mod_dir, module):
+    """The module's source files without .c: [module] for a module of one
+    file (MODULE.c), else every .c in the folder, in name order."""
+    units = sorted(p.stem for p in Path(mod_dir).iterdir()
+                   if p.suffix == ".c" and p.is_file())
+    return units if units else [module]
+
+
+def kbuild_text(module, units, inc):
+    """The Kbuild the kit writes: obj-m alone for a module of one file,
+    MODULE-y listing the objects of one made of several (LKMPG, "Modules
+    Spanning Multiple Files"), where no file may be named MODULE.c (kbuild
+    would take the object MODULE.o for both)."""
+    text = "obj-m := %s.o\n" % module
+    if units != [module]:
+        if module in units:
+            return None
+        text += "%s-y := %s\n" % (module, " ".join(u + ".o" for u in units))
+    return text + "ccflags-y := -I%s\n" % inc
 
 
 # --- what the student sees ----------------------------------------------------------
@@ -409,11 +439,15 @@ def _prepare(mod_dir, module):
     shutil.copyfile(COMPAT, inc / "compat.h")
     os.chmod(inc / "compat.h", 0o444)
     os.chmod(inc, 0o555)
-    for stale in ("build.log", "checks.log", module + ".i", module + ".s",
-                  module + ".ko"):
+    units = _units(mod_dir, module)
+    for stale in ["build.log", "checks.log", module + ".ko"] + \
+            [u + x for u in units for x in (".i", ".s")]:
         (mod_dir / stale).unlink(missing_ok=True)
-    (mod_dir / "Kbuild").write_text("obj-m := %s.o\nccflags-y := -I%s\n"
-                                    % (module, inc))
+    text = kbuild_text(module, units, inc)
+    if text is None:
+        return ("a module built from several files cannot have one named "
+                "%s.c: rename it" % module)
+    (mod_dir / "Kbuild").write_text(text)
     return ""
 
 
@@ -490,7 +524,8 @@ def build_module(kdir, mod_dir, module, shown):
                            log, _warnings(diagnostics), "", sandboxed)
 
     if not sandboxed:
-        checks = _make(tree, mod_dir, [module + ".i", module + ".s"], False)
+        checks = _make(tree, mod_dir, [u + x for u in _units(mod_dir, module)
+                                       for x in (".i", ".s")], False)
         _write_log(mod_dir / "checks.log", checks)
     why = check_outputs(tree, mod_dir, module, deep=not sandboxed)
     if why:

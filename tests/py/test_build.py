@@ -115,6 +115,15 @@ def test_sandbox_refusal_names_the_way_out():
     assert "KWEB_UNSANDBOXED=1" in text
 
 
+def test_kbuild_of_one_file_and_of_several():
+    assert build.kbuild_text("kweb", ["kweb"], "/i") == \
+        "obj-m := kweb.o\nccflags-y := -I/i\n"
+    assert build.kbuild_text("kweb", ["bn", "kweb_main"], "/i") == \
+        "obj-m := kweb.o\nkweb-y := bn.o kweb_main.o\nccflags-y := -I/i\n"
+    # kweb.o would be both the module and kweb.c's object.
+    assert build.kbuild_text("kweb", ["bn", "kweb"], "/i") is None
+
+
 # --- builds (slow) --------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -239,3 +248,48 @@ def test_preprocessed_file_outside_is_refused(tmp_path):
         "kweb.c includes %s, %s" % (ROOT / "README.md", OUTSIDE))
     (tmp_path / "kweb.i").write_text('asm(".inc" "bin x");\n')
     assert "incbin" in build.check_outputs(tree, tmp_path, "kweb", deep=True)
+
+
+def make_two(tmp_path, second):
+    d = tmp_path / "module"
+    d.mkdir()
+    (d / "kweb_main.c").write_text(HONEST + "int kweb_two(void);\nint kweb_one(void);\n"
+                                   "int kweb_one(void) { return kweb_two(); }\n")
+    (d / "two.c").write_text(second)
+    return d
+
+
+@pytest.mark.slow
+def test_module_of_two_files_builds(tmp_path, monkeypatch):
+    kernel_or_skip()
+    sandbox_or_skip()
+    monkeypatch.delenv("KWEB_UNSANDBOXED", raising=False)
+    d = make_two(tmp_path, "int kweb_two(void);\nint kweb_two(void) { return 2; }\n")
+    r = build.build_module(KDIR, d, "kweb", "SHOWN")
+    assert r.ok and not r.refusal, r.diagnostics
+    assert (d / "kweb.ko").is_file()
+    assert "kweb-y := kweb_main.o two.o" in (d / "Kbuild").read_text()
+
+
+@pytest.mark.slow
+def test_second_file_is_checked_without_the_sandbox(tmp_path, monkeypatch):
+    """The deep checks read every file's .i and .s, not only the first's."""
+    kernel_or_skip()
+    monkeypatch.setenv("KWEB_UNSANDBOXED", "1")
+    d = make_two(tmp_path, 'int kweb_two(void);\nint kweb_two(void) { return 2; }\n'
+                 'asm(".section .rodata\\n.in" "cbin \\"%s\\"\\n.previous");\n'
+                 % (ROOT / "README.md"))
+    r = build.build_module(KDIR, d, "kweb", "SHOWN")
+    assert not r.ok
+    assert r.refusal.startswith("two.c ") and "incbin" in r.refusal, r.refusal
+
+
+@pytest.mark.slow
+def test_several_files_with_one_named_after_the_module_is_refused(tmp_path, monkeypatch):
+    kernel_or_skip()
+    monkeypatch.setenv("KWEB_UNSANDBOXED", "1")
+    d = make_two(tmp_path, "int kweb_two(void);\nint kweb_two(void) { return 2; }\n")
+    (d / "kweb.c").write_text("int kweb_three(void);\n")
+    r = build.build_module(KDIR, d, "kweb", "SHOWN")
+    assert not r.ok
+    assert "cannot have one named kweb.c" in r.refusal
