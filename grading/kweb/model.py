@@ -48,7 +48,7 @@ class StageConf:
     module: str
     sources: List[str]
     control: str = ""        # "" or sysfs
-    probe: str = ""          # "" | echo | http: what the host probes
+    probe: str = ""          # "" | echo | http | fib: what the host probes
     local: List[str] = field(default_factory=list)  # tests that need no
     #                          server: believed without the host's probe
 

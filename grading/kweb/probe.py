@@ -97,7 +97,12 @@ def probe_echo(port, scale=1):
 
 
 def _http(port, method, t):
-    path = "/kweb-probe-%s" % os.urandom(4).hex()
+    return _http_path(port, "/kweb-probe-%s" % os.urandom(4).hex(), t, method)
+
+
+def _http_path(port, path, t, method="GET"):
+    """One request with Connection: close; the host's side is not shut
+    down (a server may take that for a client that is gone)."""
     req = ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kweb-probe\r\n"
            "Connection: close\r\n\r\n" % (method, path)).encode()
     return _exchange(port, req, t, half_close=False)
@@ -164,4 +169,78 @@ def probe_http(port, scale=1):
                        "well-formed answers (200, Content-Length %s)" % cl)
 
 
-PROBES = {"echo": probe_echo, "http": probe_http}
+def fib_decimal(n):
+    """F(n) in decimal, computed here by fast doubling (Python's own
+    integers): the host's answer, independent of anything in the guest."""
+    a, b = 0, 1                      # F(k), F(k + 1), k from n's top bits
+    for bit in bin(n)[2:]:
+        a, b = a * (2 * b - a), a * a + b * b
+        if bit == "1":
+            a, b = b, a + b
+    return decimal(a)
+
+
+def decimal(x):
+    """str(x) for a natural number of any size (str() alone refuses more
+    than 4300 digits since Python 3.11): split by a power of ten."""
+    if x < 10 ** 1000:
+        return str(x)
+    k = 1
+    while 10 ** (2 * k) <= x:
+        k *= 2
+    high, low = divmod(x, 10 ** k)
+    return decimal(high) + decimal(low).zfill(k)
+
+
+def _fib_numbers():
+    """What the host asks: a few N the guest cannot know in advance, small
+    to mid-sized (they answer at once under emulation), and two edges."""
+    r = int.from_bytes(os.urandom(8), "big")
+    return [93, 94, 1000 + r % 2000, 5000 + (r >> 16) % 5000,
+            20000 + (r >> 32) % 10000]
+
+
+def probe_fib(port, scale=1):
+    """probe_http, then /fib/N for N the host picks, each checked against
+    the host's own F(N), and a malformed N that must get 400."""
+    first = probe_http(port, scale)
+    if not first.correct:
+        return first
+    t = 10 * scale
+    numbers = _fib_numbers()
+    for n in numbers:
+        try:
+            raw = _http_path(port, "/fib/%d" % n, t)
+        except OSError as e:
+            return ProbeResult(True, False, "GET /fib/%d from the host: %s"
+                               % (n, e))
+        r = parse_response(raw)
+        if r is None or r[0] != 200:
+            return ProbeResult(True, False, "GET /fib/%d from the host got %r"
+                               % (n, clean(raw[:60])))
+        want = fib_decimal(n).encode()
+        if r[2] != want:
+            at = next((i for i, (x, y) in enumerate(zip(r[2], want))
+                       if x != y), min(len(r[2]), len(want)))
+            return ProbeResult(True, False, "GET /fib/%d from the host: %d "
+                               "digits, expected %d; they differ from digit "
+                               "%d on" % (n, len(r[2]), len(want), at + 1))
+        cl = r[1].get("content-length", "")
+        if cl != str(len(want)):
+            return ProbeResult(True, False, "GET /fib/%d from the host: "
+                               "Content-Length '%s', expected %d"
+                               % (n, clean(cl, 20), len(want)))
+    try:
+        raw = _http_path(port, "/fib/%s" % "+5", t)
+    except OSError as e:
+        return ProbeResult(True, False, "GET /fib/+5 from the host: %s" % e)
+    r = parse_response(raw)
+    if r is None or r[0] != 400:
+        return ProbeResult(True, False, "GET /fib/+5 from the host got %r, "
+                           "expected 400" % clean(raw[:60]))
+    return ProbeResult(True, True, "GET, HEAD and /fib/N for %s from the "
+                       "host got the right answers" % ", ".join(
+                           str(n) for n in numbers))
+
+
+PROBES = {"echo": probe_echo, "http": probe_http, "fib": probe_fib}

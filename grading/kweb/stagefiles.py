@@ -94,8 +94,8 @@ def parse_stage_conf(path):
     probe = values.get("PROBE", "")
     if control not in ("", "sysfs"):
         die("%s: CONTROL='%s': use sysfs or leave it out" % (path, control))
-    if probe not in ("", "echo", "http"):
-        die("%s: PROBE='%s': use echo or http" % (path, probe))
+    if probe not in ("", "echo", "http", "fib"):
+        die("%s: PROBE='%s': use echo, http or fib" % (path, probe))
     local = values.get("LOCAL_TESTS", "").split()
     bad = [t for t in local if not NAME_RE.fullmatch(t)]
     if bad:

@@ -115,3 +115,62 @@ def test_parse_response():
     assert code == 404 and headers["content-length"] == "2" and body == b"no"
     assert probe.parse_response(b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n") is None
     assert probe.parse_response(b"HTTP/2 200\r\n\r\n") is None
+
+
+def fib(n):
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+def test_fib_decimal_is_fibonacci():
+    assert [probe.fib_decimal(n) for n in range(12)] == \
+        [str(fib(n)) for n in range(12)]
+    assert probe.fib_decimal(1000) == str(fib(1000))
+    assert probe.fib_decimal(93) == "12200160415121876738"
+    x = fib(30000)
+    assert probe.fib_decimal(30000) == probe.decimal(x)
+    assert int(probe.decimal(x)[:50]) == x // 10 ** (len(probe.decimal(x)) - 50)
+    assert probe.decimal(10 ** 5000) == "1" + "0" * 5000
+
+
+def fib_server(wrong=""):
+    """/fib/N right (or wrong one way), anything else "hello"."""
+    def h(c):
+        req = b""
+        while b"\r\n\r\n" not in req:
+            d = c.recv(4096)
+            if not d:
+                return
+            req += d
+        path = req.split(b" ")[1].decode()
+        code, body = 200, b"hello\n"
+        if path.startswith("/fib/"):
+            n = path[5:]
+            if n.isdigit() or (wrong == "sign" and n.lstrip("+").isdigit()):
+                body = probe.decimal(fib(int(n))).encode()
+                if wrong == "digit" and int(n) > 1000:
+                    body = body[:-1] + (b"0" if body[-1:] != b"0" else b"1")
+            else:
+                code, body = 400, b"Bad Request\n"
+        cl = len(body) + (1 if wrong == "length" and code == 200 and
+                          path.startswith("/fib/") else 0)
+        head = b"HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: close" \
+               b"\r\n\r\n" % (code, cl)
+        c.sendall(head + (body if req.startswith(b"GET") else b""))
+    return h
+
+
+def test_a_fib_server_passes():
+    r = probe.probe_fib(serve(fib_server(), n=10), scale=1)
+    assert r.alive and r.correct, r.message
+
+
+def test_fib_wrong_digit_length_or_sign_fails():
+    for wrong, said in (("digit", "differ from digit"),
+                        ("length", "Content-Length"),
+                        ("sign", "/fib/+5")):
+        r = probe.probe_fib(serve(fib_server(wrong), n=10), scale=1)
+        assert r.alive and not r.correct, wrong
+        assert said in r.message, r.message
