@@ -15,7 +15,7 @@ SUBMISSIONS ?=
 CSV ?=
 
 .PHONY: help grade grade-class grade-quiz shell vm-run kernels deps stages \
-	check-stages test bench bench-http clean handouts dist
+	check-stages test test-matrix bench bench-http bench-fib clean handouts dist
 
 help:
 	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' Makefile
@@ -67,6 +67,12 @@ check-stages:
 test:
 	@$(call instructor_only,tests/run.sh)
 	@tests/run.sh
+
+# The fixtures on every kernel, not only the first (make test runs the
+# solutions and unfilled stages on the others).
+test-matrix:
+	@$(call instructor_only,tests/run.sh)
+	@KWEB_SELFTEST_MATRIX=1 tests/run.sh
 
 # Student and instructor editions; `make handouts EDITION=student` for one.
 EDITION ?= all

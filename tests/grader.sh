@@ -19,7 +19,8 @@
 #   from STAGE           (NAME.dir/) its files are laid over the solution of
 #                        STAGE (another stage's, e.g. 05-netns), not this one
 # KWEB_FIXTURES="a b" runs only those fixtures (after the solution and the
-# unfilled stage).
+# unfilled stage); KWEB_FIXTURES=none runs none (tests/run.sh, on every
+# kernel but the first).
 # Prints TAP; exits 1 if anything failed.
 set -u
 . "$(dirname "$0")/../grading/lib.sh"

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The kit's own tests (`make test`, called by CI).
 #
-#   tests/run.sh               everything
+#   tests/run.sh               the kit's tests (make test)
 #   KWEB_SELFTEST_STAGES="1"   only these stages in the guest
 #   KWEB_SELFTEST_KERNELS="6.12 6.1"
+#   KWEB_SELFTEST_MATRIX=1     every fixture on every kernel (make test-matrix)
+#
+# make test grades every stage's solution, unfilled stage and fixtures on
+# the first kernel, and on the others the solution and the unfilled stage
+# only: a fixture tests the grader, which is the same whatever the kernel,
+# while a solution that breaks on one kernel shows on that kernel.
+# make test-matrix runs the fixtures on every kernel too (about twice as
+# long).
 #
 # 1. user-space unit tests (CMocka);
 # 2. stages/ is exactly what solutions/ generates;
@@ -61,10 +69,17 @@ part "student kit: no answers in it, and it grades stage 1" tests/dist.sh "$KWEB
 stages=${KWEB_SELFTEST_STAGES:-$(cd checker && for d in [0-9][0-9]-*; do
 	[ -f "$d/rubric" ] && echo "${d%%-*}"; done | tr '\n' ' ')}
 kernels=${KWEB_SELFTEST_KERNELS:-6.12 6.1}
+first=1
 for k in $kernels; do
 	for s in $stages; do
-		part "grader on stage $s, Linux $k" tests/grader.sh "$s" "$k"
+		if [ -n "$first" ] || [ -n "${KWEB_SELFTEST_MATRIX:-}" ]; then
+			part "grader on stage $s, Linux $k" tests/grader.sh "$s" "$k"
+		else
+			part "grader on stage $s, Linux $k (solution and unfilled stage)" \
+				env KWEB_FIXTURES=none tests/grader.sh "$s" "$k"
+		fi
 	done
+	first=
 done
 # A class and a quiz, graded in parallel: on the first kernel only.
 part "grading a class and a quiz, Linux ${kernels%% *}" tests/class.sh "${kernels%% *}"
