@@ -16,6 +16,7 @@ cpio cpio
 pahole dwarves
 x86_64-linux-gnu-gcc-12 gcc-12
 make make
+/usr/include/x86_64-linux-gnu/gmp.h libgmp-dev
 curl curl
 nc.openbsd netcat-openbsd
 file file

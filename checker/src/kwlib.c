@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kwlib.c - pure helpers of the kwnet and kwload test clients (see kwlib.h).
+ * kwlib.c - helpers of the kit's test programs (see kwlib.h).
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kwlib.h"
 
@@ -438,6 +447,50 @@ const char *kw_http_header(const struct kw_http_resp *r, const char *name,
 	return NULL;
 }
 
+const struct kw_http_field *kw_http_field_next(const struct kw_http_resp *r,
+					       const char *name,
+					       const struct kw_http_field *prev)
+{
+	size_t i = prev ? (size_t)(prev - r->headers) + 1 : 0;
+
+	for (; i < r->nheaders; i++) {
+		const struct kw_http_field *f = &r->headers[i];
+
+		if (name_eq(f->name, f->name_len, name))
+			return f;
+	}
+	return NULL;
+}
+
+size_t kw_http_field_count(const struct kw_http_resp *r, const char *name)
+{
+	const struct kw_http_field *f = NULL;
+	size_t n = 0;
+
+	while ((f = kw_http_field_next(r, name, f)))
+		n++;
+	return n;
+}
+
+char *kw_http_malformed_why(const char *buf, size_t len,
+			    const struct kw_http_resp *r, char *why,
+			    size_t size)
+{
+	const char *line = buf, *end = buf + len;
+	const char *nl;
+	char q[96];
+	int n;
+
+	for (n = 1; n < r->error_line; n++)
+		line = (const char *)memchr(line, '\n', (size_t)(end - line)) + 1;
+	nl = memchr(line, '\n', (size_t)(end - line));
+	snprintf(why, size, "malformed response: %s (line %d: '%s')",
+		 r->error, r->error_line,
+		 kw_quote(line, nl ? (size_t)(nl + 1 - line) :
+			  (size_t)(end - line), 60, q, sizeof(q)));
+	return why;
+}
+
 int kw_http_frame(const char *buf, size_t len, int head,
 		  struct kw_http_resp *r, size_t *total)
 {
@@ -458,6 +511,148 @@ int kw_http_frame(const char *buf, size_t len, int head,
 		return 1;
 	*total = r->body_off + (size_t)r->content_length;
 	return 0;
+}
+
+/* ---- Server-Timing ------------------------------------------------------ */
+
+static const char *skip_ows(const char *p, const char *e)
+{
+	while (p < e && is_blank(*p))
+		p++;
+	return p;
+}
+
+static size_t token_len(const char *p, const char *e)
+{
+	const char *q = p;
+
+	while (q < e && is_tchar(*q))
+		q++;
+	return (size_t)(q - p);
+}
+
+/* Past the quoted string at @p (which starts with '"'), or NULL. */
+static const char *skip_quoted(const char *p, const char *e)
+{
+	for (p++; p < e; p++) {
+		if (*p == '\\') {
+			if (++p == e)
+				return NULL;
+			continue;
+		}
+		if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* "12", "12.3", "12.345" milliseconds, in microseconds. */
+static const char *parse_dur(const char *p, size_t len, uint64_t *us)
+{
+	static const char bad[] =
+		"its dur is not a number of milliseconds with at most 3 decimals (such as 12.345)";
+	const uint64_t limit = UINT64_MAX / 1000 - 1;
+	uint64_t ms = 0, frac = 0;
+	size_t i = 0, decimals = 0;
+
+	if (len == 0 || !is_digit(p[0]))
+		return bad;
+	for (; i < len && is_digit(p[i]); i++) {
+		uint64_t d = (uint64_t)(p[i] - '0');
+
+		if (ms > (limit - d) / 10)
+			return "its dur is too large";
+		ms = ms * 10 + d;
+	}
+	if (i < len && p[i] == '.') {
+		for (i++; i < len && is_digit(p[i]); i++) {
+			if (++decimals > 3)
+				return bad;
+			frac = frac * 10 + (uint64_t)(p[i] - '0');
+		}
+		if (decimals == 0)
+			return bad;
+	}
+	if (i < len)
+		return bad;
+	for (; decimals < 3; decimals++)
+		frac *= 10;
+	*us = ms * 1000 + frac;
+	return NULL;
+}
+
+const char *kw_server_timing_dur(const char *v, size_t len,
+				 const char *metric, uint64_t *us)
+{
+	static const char malformed[] =
+		"malformed Server-Timing value (expected metric;param=value, ...)";
+	const char *p = v, *e = v + len, *why = NULL;
+	size_t mlen = strlen(metric);
+	int found = 0, have_dur = 0;
+	uint64_t dur = 0;
+
+	for (;;) {
+		const char *name;
+		size_t n;
+		int mine;
+
+		p = skip_ows(p, e);
+		if (p == e)
+			break;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		n = token_len(p, e);
+		if (!n)
+			return malformed;
+		name = p;
+		p += n;
+		mine = !found && n == mlen && !memcmp(name, metric, n);
+		found |= mine;
+		for (;;) {
+			const char *pname, *val;
+			size_t pn, vn;
+
+			p = skip_ows(p, e);
+			if (p == e || *p == ',')
+				break;
+			if (*p != ';')
+				return malformed;
+			p = skip_ows(p + 1, e);
+			pn = token_len(p, e);
+			if (!pn)
+				return malformed;
+			pname = p;
+			p = skip_ows(p + pn, e);
+			if (p == e || *p != '=')
+				return malformed;
+			p = skip_ows(p + 1, e);
+			val = p;
+			if (p < e && *p == '"') {
+				p = skip_quoted(p, e);
+				if (!p)
+					return malformed;
+			} else {
+				vn = token_len(p, e);
+				if (!vn)
+					return malformed;
+				p += vn;
+			}
+			if (mine && !have_dur && name_eq(pname, pn, "dur")) {
+				have_dur = 1;
+				why = parse_dur(val, (size_t)(p - val), &dur);
+			}
+		}
+	}
+	if (!found)
+		return "no such metric";
+	if (!have_dur)
+		return "the metric has no dur";
+	if (why)
+		return why;
+	*us = dur;
+	return NULL;
 }
 
 /* ---- latency histograms ----------------------------------------------- */
@@ -630,4 +825,468 @@ int kw_parse_port(const char *s, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
+}
+
+/* ---- quoting, random numbers ------------------------------------------ */
+
+const char *kw_quote(const char *s, size_t len, size_t max, char *buf,
+		     size_t size)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && o + 8 < size && o < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r')
+			o += (size_t)snprintf(buf + o, size - o, "\\r");
+		else if (c == '\n')
+			o += (size_t)snprintf(buf + o, size - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(buf + o, size - o, "\\t");
+		else if (c == '\\' || c == '\'')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	if (i < len)
+		snprintf(buf + o, size - o, "...");
+	return buf;
+}
+
+uint64_t kw_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t kw_random_upto(uint64_t *state, uint64_t max)
+{
+	uint64_t n = max + 1, skip, r;
+
+	if (n == 0)
+		return kw_splitmix64(state);
+	skip = (0 - n) % n;	/* 2^64 mod n */
+	do {
+		r = kw_splitmix64(state);
+	} while (r < skip);
+	return r % n;
+}
+
+/* ---- messages, options, memory ---------------------------------------- */
+
+static const char *msg_prog = "kw", *msg_sub = "", *msg_help = "kw -h";
+
+void kw_set_prog(const char *prog, const char *sub, const char *help)
+{
+	msg_prog = prog;
+	msg_sub = sub;
+	msg_help = help;
+}
+
+void kw_vreport(const char *fmt, va_list ap)
+{
+	/* what went to stdout comes first, even when both share a pipe */
+	fflush(stdout);
+	fprintf(stderr, "%s%s%s: ", msg_prog, *msg_sub ? " " : "", msg_sub);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void kw_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kw_vreport(fmt, ap);
+	va_end(ap);
+}
+
+void kw_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kw_vreport(fmt, ap);
+	va_end(ap);
+	exit(KW_EXIT_CHECK);
+}
+
+void kw_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kw_vreport(fmt, ap);
+	va_end(ap);
+	exit(KW_EXIT_USAGE);
+}
+
+void *kw_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		kw_die("out of memory");
+	return p;
+}
+
+void *kw_xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p)
+		kw_die("out of memory");
+	return p;
+}
+
+char *kw_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		kw_die("out of memory");
+	return s;
+}
+
+int kw_next_opt(int argc, char **argv, const char *optstring)
+{
+	int c = getopt(argc, argv, optstring);
+
+	if (c == '?')
+		kw_die("unknown option -%c (see '%s')", optopt, msg_help);
+	if (c == ':')
+		kw_die("option -%c needs a value", optopt);
+	return c;
+}
+
+unsigned long kw_num_arg(int opt, const char *arg, unsigned long min,
+			 unsigned long max)
+{
+	unsigned long v;
+
+	if (kw_parse_ulong(arg, min, max, &v) < 0)
+		kw_die("invalid -%c '%s': expected a number from %lu to %lu",
+		       opt, arg, min, max);
+	return v;
+}
+
+uint32_t kw_host_arg(int opt, const char *arg)
+{
+	uint32_t host;
+
+	if (kw_parse_ipv4(arg, &host) < 0)
+		kw_die("invalid -%c '%s': expected an IPv4 address such as 127.0.0.1",
+		       opt, arg);
+	return host;
+}
+
+int kw_port_arg(int opt, const char *arg)
+{
+	int port;
+
+	if (kw_parse_port(arg, &port) < 0)
+		kw_die("invalid -%c '%s': expected a port from 1 to 65535", opt,
+		       arg);
+	return port;
+}
+
+/* ---- time and sockets ------------------------------------------------- */
+
+int64_t kw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t kw_now_us(void)
+{
+	return kw_now_ns() / 1000;
+}
+
+int64_t kw_now_ms(void)
+{
+	return kw_now_ns() / 1000000;
+}
+
+int kw_ms_left(int64_t deadline)
+{
+	int64_t left = deadline - kw_now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int kw_again(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
+void kw_set_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int kw_connect_all(uint32_t host, int port, int64_t deadline, int *fds, int n,
+		   int *bad)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(host),
+	};
+	struct pollfd *pfd = kw_xcalloc((size_t)n, sizeof(*pfd));
+	int pending = 0, err = 0, i;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = -1;
+		pfd[i].fd = -1;
+	}
+	for (i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+				SOCK_CLOEXEC, 0);
+		if (fds[i] < 0)
+			kw_die("cannot create socket %d: %s", i,
+			       strerror(errno));
+		if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			continue;
+		if (errno != EINPROGRESS) {
+			err = errno;
+			*bad = i;
+			break;
+		}
+		pfd[i].fd = fds[i];
+		pfd[i].events = POLLOUT;
+		pending++;
+	}
+
+	while (!err && pending > 0) {
+		int ms = kw_ms_left(deadline);
+
+		if (ms == 0) {
+			for (i = 0; pfd[i].fd < 0; i++)
+				;
+			err = ETIMEDOUT;
+			*bad = i;
+			break;
+		}
+		if (poll(pfd, (nfds_t)n, ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			kw_die("poll: %s", strerror(errno));
+		}
+		for (i = 0; i < n; i++) {
+			socklen_t len = sizeof(err);
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err,
+				       &len) < 0)
+				err = errno;
+			if (err) {
+				*bad = i;
+				break;
+			}
+			pfd[i].fd = -1;
+			pending--;
+		}
+	}
+
+	free(pfd);
+	if (err) {
+		for (i = 0; i < n; i++) {
+			if (fds[i] >= 0)
+				close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	return err;
+}
+
+int kw_send_all(int fd, const void *buf, size_t len, int64_t deadline,
+		size_t *sent)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	*sent = 0;
+	while (*sent < len) {
+		ssize_t n = send(fd, (const char *)buf + *sent, len - *sent,
+				 MSG_NOSIGNAL);
+
+		if (n >= 0) {
+			*sent += (size_t)n;
+			continue;
+		}
+		if (!kw_again(errno))
+			return errno;
+		if (kw_ms_left(deadline) == 0)
+			return ETIMEDOUT;
+		if (poll(&pfd, 1, kw_ms_left(deadline)) < 0 && errno != EINTR)
+			return errno;
+	}
+	return 0;
+}
+
+/* kw_http_read() goes on reading. */
+#define READ_MORE (-1)
+
+/* a + b, or SIZE_MAX when that overflows */
+static size_t add_sat(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* How many more bytes @m may take, as far as its framing says. */
+static size_t read_want(const struct kw_http_msg *m)
+{
+	const struct kw_http_resp *r = &m->r;
+
+	if (!m->head_done)
+		return m->head_max - m->len;
+	if (r->content_length >= 0)
+		return r->body_off + (size_t)r->content_length - m->len;
+	/* to the close: one byte more than body_max shows it is too big */
+	return add_sat(r->body_off, add_sat(m->body_max, 1)) - m->len;
+}
+
+/* Frame what came; KW_READ_* when that decides it, else READ_MORE. */
+static int read_step(struct kw_http_msg *m)
+{
+	struct kw_http_resp *r = &m->r;
+	size_t total = 0;
+	int rc = kw_http_frame(m->buf, m->len, m->head, r, &total);
+
+	if (rc < 0)
+		return KW_READ_MALFORMED;
+	m->head_done = r->body_off > 0;
+	if (!m->head_done)
+		return m->len >= m->head_max ? KW_READ_HEAD_TOO_BIG : READ_MORE;
+	if (rc == 0 && total == r->body_off) {
+		m->total = total;	/* no body: HEAD, 1xx, 204, 304, or 0 */
+		return KW_READ_DONE;
+	}
+	if (r->content_length >= 0) {
+		if ((unsigned long)r->content_length > m->body_max)
+			return KW_READ_BODY_TOO_BIG;
+		if (rc == 0) {
+			m->total = total;
+			return KW_READ_DONE;
+		}
+		return READ_MORE;
+	}
+	if (m->need_length)
+		return KW_READ_NO_LENGTH;
+	if (m->len - r->body_off > m->body_max)
+		return KW_READ_BODY_TOO_BIG;
+	return READ_MORE;
+}
+
+/* Room for @want more bytes (at most 64 KiB at a time) in m->buf. */
+static size_t read_room(struct kw_http_msg *m, size_t want)
+{
+	size_t chunk = want < 65536 ? want : 65536;
+	size_t need = m->len + chunk;
+
+	if (need > m->cap) {
+		size_t cap = m->cap > SIZE_MAX / 2 ? SIZE_MAX : 2 * m->cap;
+		size_t most = add_sat(m->len, want);
+
+		if (cap > most)
+			cap = most;
+		if (cap < need)
+			cap = need;
+		m->buf = kw_xrealloc(m->buf, cap);
+		m->cap = cap;
+		/* r points into the buffer */
+		if (m->head_done)
+			kw_http_parse(m->buf, m->len, &m->r);
+	}
+	return chunk;
+}
+
+enum kw_read kw_http_read(int fd, struct kw_http_msg *m, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	m->len = 0;
+	m->head_done = 0;
+	m->total = 0;
+	m->err = 0;
+	memset(&m->r, 0, sizeof(m->r));
+	m->r.content_length = -1;
+	if (m->head_max == 0)
+		return KW_READ_HEAD_TOO_BIG;
+	for (;;) {
+		size_t chunk = read_room(m, read_want(m));
+		ssize_t n = recv(fd, m->buf + m->len, chunk, MSG_DONTWAIT);
+		int rc;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int ms = kw_ms_left(deadline);
+
+			if (ms == 0)
+				return KW_READ_TIMEOUT;
+			if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
+				m->err = errno;
+				return KW_READ_ERROR;
+			}
+			continue;
+		}
+		if (n < 0) {
+			m->err = errno;
+			return KW_READ_ERROR;
+		}
+		if (n == 0) {
+			if (m->head_done && m->r.content_length < 0) {
+				m->total = m->len;	/* it ends at the close */
+				return KW_READ_DONE;
+			}
+			return KW_READ_EOF;
+		}
+		m->len += (size_t)n;
+		rc = read_step(m);
+		if (rc != READ_MORE)
+			return (enum kw_read)rc;
+		if (kw_ms_left(deadline) == 0)
+			return KW_READ_TIMEOUT;
+	}
+}
+
+const char *kw_read_str(enum kw_read rc, int err)
+{
+	switch (rc) {
+	case KW_READ_DONE:
+		return "complete";
+	case KW_READ_MALFORMED:
+		return "malformed";
+	case KW_READ_HEAD_TOO_BIG:
+		return "the head is too large";
+	case KW_READ_BODY_TOO_BIG:
+		return "the body is too large";
+	case KW_READ_NO_LENGTH:
+		return "no Content-Length";
+	case KW_READ_EOF:
+		return "the server closed the connection";
+	case KW_READ_TIMEOUT:
+		return "timed out";
+	case KW_READ_ERROR:
+		return strerror(err);
+	}
+	return "?";
 }

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kwlib.h - pure helpers of the kwnet test client and the kwload load
- * generator: byte patterns, /proc/net/tcp lines, HTTP response heads and
- * their framing, latency histograms and strict number parsing.
+ * kwlib.h - helpers of the kit's test programs (kwnet, the test client;
+ * kwload, the load generator; kwfib, the Fibonacci checker).
  *
- * Nothing here touches a socket or a file, so every function can be unit
- * tested on its own (tests/unit/test_kwlib.c).
+ * Pure helpers, which touch no socket and no file: byte patterns,
+ * /proc/net/tcp lines, HTTP response heads and their framing, Server-Timing
+ * values, latency histograms, strict number parsing, quoting for messages,
+ * a seeded random generator.
+ *
+ * And what every program does the same way: its messages and exit codes,
+ * option parsing, allocation that cannot fail, and sockets that never
+ * block past a deadline (connect, send, read one HTTP response).
+ *
+ * Every function is unit tested (tests/unit/test_kwlib.c).
  */
 #ifndef KWLIB_H
 #define KWLIB_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -151,6 +159,38 @@ const char *kw_http_header(const struct kw_http_resp *r, const char *name,
 int kw_http_frame(const char *buf, size_t len, int head,
 		  struct kw_http_resp *r, size_t *total);
 
+/*
+ * The header after @prev (NULL: the first) called @name (any case), or
+ * NULL when there is no more: for headers that may come more than once.
+ */
+const struct kw_http_field *kw_http_field_next(const struct kw_http_resp *r,
+					       const char *name,
+					       const struct kw_http_field *prev);
+
+/* How many headers are called @name (any case). */
+size_t kw_http_field_count(const struct kw_http_resp *r, const char *name);
+
+/*
+ * Why the head in @buf (@len bytes), which kw_http_parse() refused into
+ * @r, is malformed, for a message: "malformed response: WHY (line N:
+ * 'QUOTED LINE')". Returns @why.
+ */
+char *kw_http_malformed_why(const char *buf, size_t len,
+			    const struct kw_http_resp *r, char *why,
+			    size_t size);
+
+/*
+ * The "dur" of the metric @metric in a Server-Timing value (W3C Server
+ * Timing: a list of "metric;param=value", values tokens or quoted strings,
+ * such as "db;dur=53, fib;dur=12.345;desc=\"x\""): the first metric of
+ * that name (case counts), its first dur (any case): milliseconds, digits
+ * with at most 3 decimals, stored in *@us as microseconds. Returns NULL,
+ * or why not: the value is malformed, has no such metric ("no such
+ * metric"), the metric has no dur, or the dur is not such a number.
+ */
+const char *kw_server_timing_dur(const char *v, size_t len,
+				 const char *metric, uint64_t *us);
+
 /* ---- latency histograms ----------------------------------------------- */
 
 /*
@@ -217,5 +257,171 @@ int kw_parse_ulong(const char *s, unsigned long min, unsigned long max,
 
 /* TCP port 1..65535 (decimal digits only). Returns 0 or -1. */
 int kw_parse_port(const char *s, int *out);
+
+/* ---- quoting, random numbers ------------------------------------------ */
+
+/*
+ * The @len bytes at @s quoted for a one-line message into @buf (@size
+ * bytes, at least 16): printable ASCII as is, \r \n \t \\ \' as C
+ * escapes, any other byte as \xNN; cut short with "..." once about @max
+ * characters are written (or @buf is full). Returns @buf.
+ */
+const char *kw_quote(const char *s, size_t len, size_t max, char *buf,
+		     size_t size);
+
+/*
+ * splitmix64: the next number of the sequence in *@state (any seed is
+ * good, 0 too). Fixed, so a seed names the same numbers everywhere:
+ * state += 0x9e3779b97f4a7c15; z = state; z = (z ^ z >> 30) *
+ * 0xbf58476d1ce4e5b9; z = (z ^ z >> 27) * 0x94d049bb133111eb; z ^ z >> 31.
+ */
+uint64_t kw_splitmix64(uint64_t *state);
+
+/*
+ * A number from 0 to @max, each as likely, from kw_splitmix64(): draws
+ * below 2^64 mod (@max + 1) are thrown away, the others taken modulo @max
+ * + 1 (@max = 2^64 - 1: the draw itself).
+ */
+uint64_t kw_random_upto(uint64_t *state, uint64_t max);
+
+/* ---- messages, options, memory ---------------------------------------- */
+
+#define KW_EXIT_CHECK	1	/* a check failed */
+#define KW_EXIT_USAGE	2	/* bad usage, or the program could not run */
+
+/*
+ * Who the messages come from: "PROG: ..." or, with a subcommand @sub that
+ * is not empty, "PROG SUB: ..."; usage errors point to @help ("kwnet
+ * help", "kwload -h"). The strings must last. Before any call: "kw", "",
+ * "kw -h".
+ */
+void kw_set_prog(const char *prog, const char *sub, const char *help);
+
+/*
+ * One line on stderr, "PROG[ SUB]: MESSAGE\n", after flushing stdout (so
+ * that what went there comes first when both share a pipe).
+ */
+void kw_vreport(const char *fmt, va_list ap);
+
+/* A remark that does not change the outcome. */
+__attribute__((format(printf, 1, 2)))
+void kw_note(const char *fmt, ...);
+
+/* A check failed: say what was expected and what happened, exit 1. */
+__attribute__((format(printf, 1, 2)))
+_Noreturn void kw_fail(const char *fmt, ...);
+
+/* Bad usage, or the program itself cannot go on: exit 2. */
+__attribute__((format(printf, 1, 2)))
+_Noreturn void kw_die(const char *fmt, ...);
+
+/* calloc(), realloc() and vasprintf() that die when memory is out. */
+void *kw_xcalloc(size_t n, size_t size);
+void *kw_xrealloc(void *p, size_t size);
+__attribute__((format(printf, 1, 2)))
+char *kw_xasprintf(const char *fmt, ...);
+
+/*
+ * getopt() for @optstring, which starts with ':': dies on an unknown
+ * option ("unknown option -x (see 'HELP')") or a missing value ("option
+ * -x needs a value").
+ */
+int kw_next_opt(int argc, char **argv, const char *optstring);
+
+/*
+ * The value @arg of option -@opt: a decimal number from @min to @max, or
+ * die ("invalid -x 'ARG': expected a number from MIN to MAX").
+ */
+unsigned long kw_num_arg(int opt, const char *arg, unsigned long min,
+			 unsigned long max);
+
+/* The value of option -@opt: an IPv4 address (host byte order), or die. */
+uint32_t kw_host_arg(int opt, const char *arg);
+
+/* The value of option -@opt: a TCP port, or die. */
+int kw_port_arg(int opt, const char *arg);
+
+/* ---- time and sockets ------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in nanoseconds, microseconds, milliseconds. */
+int64_t kw_now_ns(void);
+int64_t kw_now_us(void);
+int64_t kw_now_ms(void);
+
+/* Milliseconds from now to @deadline (kw_now_ms()), 0 once it passed. */
+int kw_ms_left(int64_t deadline);
+
+/* Is @err one that means "try again" (EAGAIN, EWOULDBLOCK, EINTR)? */
+int kw_again(int err);
+
+/* Let small writes on @fd leave at once (TCP_NODELAY). */
+void kw_set_nodelay(int fd);
+
+/*
+ * Connect @n non-blocking sockets to @host (host byte order) and @port
+ * all at once, by @deadline (kw_now_ms()). Returns 0 with all of them
+ * connected in @fds, or the error of the first that failed (ETIMEDOUT
+ * when time ran out) with its index in *@bad and every socket closed.
+ * Dies if a socket cannot be created.
+ */
+int kw_connect_all(uint32_t host, int port, int64_t deadline, int *fds, int n,
+		   int *bad);
+
+/*
+ * Send @len bytes, waiting for room until @deadline. Returns 0, or the
+ * error that stopped it (ETIMEDOUT when time ran out); *@sent says how far
+ * it got.
+ */
+int kw_send_all(int fd, const void *buf, size_t len, int64_t deadline,
+		size_t *sent);
+
+/* What kw_http_read() returns. */
+enum kw_read {
+	KW_READ_DONE,		/* a whole response: m->total bytes */
+	KW_READ_MALFORMED,	/* the head is malformed (m->r.error) */
+	KW_READ_HEAD_TOO_BIG,	/* no end of the head in m->head_max bytes */
+	KW_READ_BODY_TOO_BIG,	/* Content-Length, or the body, over m->body_max */
+	KW_READ_NO_LENGTH,	/* no Content-Length, and m->need_length */
+	KW_READ_EOF,		/* the server closed it before the end */
+	KW_READ_TIMEOUT,	/* the deadline came first */
+	KW_READ_ERROR,		/* receiving failed (m->err) */
+};
+
+/*
+ * One HTTP response read from a socket by kw_http_read(), within limits:
+ * the caller sets the first four fields, and may keep the struct (and its
+ * buffer) for the next response; free(m->buf) at the end.
+ */
+struct kw_http_msg {
+	int head;		/* it answers a HEAD request: no body */
+	int need_length;	/* a body needs a Content-Length */
+	size_t head_max;	/* the most bytes the head may take */
+	size_t body_max;	/* the most bytes the body may take */
+
+	char *buf;		/* what came (not NUL-terminated) */
+	size_t len;		/* its length */
+	size_t cap;
+	int head_done;		/* the head is in: r is filled */
+	struct kw_http_resp r;	/* the head, pointing into buf */
+	size_t total;		/* KW_READ_DONE: the response's length */
+	int err;		/* KW_READ_ERROR: recv()'s errno */
+};
+
+/*
+ * Read one response from @fd into @m by @deadline (kw_now_ms()), framed
+ * by kw_http_frame(): to its Content-Length, no body after HEAD, 1xx, 204
+ * and 304, else to the server's close. Never reads past the framed end
+ * once the head is in; bytes that came with the head after that end are
+ * in m->buf past m->total (m->len - m->total of them). Never holds more
+ * than head_max + body_max + 1 bytes: a Content-Length over body_max
+ * stops it at once (KW_READ_BODY_TOO_BIG, with what came so far), so does
+ * a head without one if need_length (KW_READ_NO_LENGTH). What came so far
+ * stays in m->buf, whatever the outcome; m->r is valid if m->head_done.
+ * Dies only when memory is out.
+ */
+enum kw_read kw_http_read(int fd, struct kw_http_msg *m, int64_t deadline);
+
+/* "timed out", "the server closed the connection", ...: for messages. */
+const char *kw_read_str(enum kw_read rc, int err);
 
 #endif /* KWLIB_H */

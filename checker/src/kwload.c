@@ -47,9 +47,6 @@
 
 #include "kwlib.h"
 
-#define EXIT_CHECK	1	/* not every request was good */
-#define EXIT_USAGE	2	/* bad usage, or kwload could not run */
-
 #define MAX_REQUESTS	1000000000UL
 #define MAX_CONNS	10000
 #define MAX_THREADS	256
@@ -110,68 +107,6 @@ static int64_t end_us;			/* the run's deadline */
 
 /* ---- messages and options ---------------------------------------------- */
 
-__attribute__((format(printf, 1, 2)))
-static _Noreturn void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("kwload: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static char *xasprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		die("out of memory");
-	return s;
-}
-
-static unsigned long num_arg(int opt, const char *arg, unsigned long min,
-			     unsigned long max)
-{
-	unsigned long v;
-
-	if (kw_parse_ulong(arg, min, max, &v) < 0)
-		die("invalid -%c '%s': expected a number from %lu to %lu",
-		    opt, arg, min, max);
-	return v;
-}
-
-static int next_opt(int argc, char **argv, const char *optstring)
-{
-	int c = getopt(argc, argv, optstring);
-
-	if (c == '?')
-		die("unknown option -%c (see 'kwload -h')", optopt);
-	if (c == ':')
-		die("option -%c needs a value", optopt);
-	return c;
-}
-
 static void parse_options(int argc, char **argv)
 {
 	const char *p;
@@ -183,42 +118,38 @@ static void parse_options(int argc, char **argv)
 		fputs(usage_text, stdout);
 		exit(0);
 	}
-	while ((opt = next_opt(argc, argv, ":n:c:t:k:d:H:p:u:q")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":n:c:t:k:d:H:p:u:q")) != -1) {
 		switch (opt) {
 		case 'n':
-			cfg.requests = num_arg(opt, optarg, 1, MAX_REQUESTS);
+			cfg.requests = kw_num_arg(opt, optarg, 1, MAX_REQUESTS);
 			break;
 		case 'c':
-			cfg.conc = num_arg(opt, optarg, 1, MAX_CONNS);
+			cfg.conc = kw_num_arg(opt, optarg, 1, MAX_CONNS);
 			break;
 		case 't':
-			cfg.threads = num_arg(opt, optarg, 1, MAX_THREADS);
+			cfg.threads = kw_num_arg(opt, optarg, 1, MAX_THREADS);
 			break;
 		case 'k':
-			cfg.per_conn = num_arg(opt, optarg, 0, MAX_REQUESTS);
+			cfg.per_conn = kw_num_arg(opt, optarg, 0, MAX_REQUESTS);
 			break;
 		case 'd':
-			cfg.seconds = num_arg(opt, optarg, 1, 86400);
+			cfg.seconds = kw_num_arg(opt, optarg, 1, 86400);
 			break;
 		case 'H':
-			if (kw_parse_ipv4(optarg, &cfg.host) < 0)
-				die("invalid -H '%s': expected an IPv4 address such as 127.0.0.1",
-				    optarg);
+			cfg.host = kw_host_arg(opt, optarg);
 			cfg.host_str = optarg;
 			break;
 		case 'p':
-			if (kw_parse_port(optarg, &cfg.port) < 0)
-				die("invalid -p '%s': expected a port from 1 to 65535",
-				    optarg);
+			cfg.port = kw_port_arg(opt, optarg);
 			break;
 		case 'u':
 			for (p = optarg; *p; p++) {
 				if ((unsigned char)*p <= ' ' || *p == 0x7f)
-					die("-u '%s' has a blank or control character",
-					    optarg);
+					kw_die("-u '%s' has a blank or control character",
+					       optarg);
 			}
 			if (!*optarg)
-				die("-u must not be empty");
+				kw_die("-u must not be empty");
 			cfg.path = optarg;
 			break;
 		case 'q':
@@ -227,29 +158,16 @@ static void parse_options(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		die("unexpected argument '%s' (see 'kwload -h')",
-		    argv[optind]);
+		kw_die("unexpected argument '%s' (see 'kwload -h')",
+		       argv[optind]);
 	if (!cfg.requests)
-		die("-n REQUESTS is required (see 'kwload -h')");
+		kw_die("-n REQUESTS is required (see 'kwload -h')");
 	if (cfg.threads > cfg.conc)
-		die("-t %lu is more than -c %lu: each thread needs a connection",
-		    cfg.threads, cfg.conc);
+		kw_die("-t %lu is more than -c %lu: each thread needs a connection",
+		       cfg.threads, cfg.conc);
 }
 
 /* ---- time, sockets ----------------------------------------------------- */
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static bool again(int err)
-{
-	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
-}
 
 /* Make room for @n sockets under the open-file limit, as far as allowed. */
 static void raise_fd_limit(unsigned long n)
@@ -372,13 +290,13 @@ static void conn_start(struct worker *w, struct conn *c)
 					    EPOLLET };
 	int one = 1;
 
-	while (now_us() < end_us && claim()) {
+	while (kw_now_us() < end_us && claim()) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 				SOCK_CLOEXEC, 0);
 		int rc;
 
 		if (fd < 0)
-			die("cannot create a socket: %s", strerror(errno));
+			kw_die("cannot create a socket: %s", strerror(errno));
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		rc = connect(fd, (struct sockaddr *)&target, sizeof(target));
 		if (rc < 0 && errno != EINPROGRESS) {
@@ -393,7 +311,7 @@ static void conn_start(struct worker *w, struct conn *c)
 		c->state = C_CONNECTING;
 		ev.data.ptr = c;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			die("epoll_ctl: %s", strerror(errno));
+			kw_die("epoll_ctl: %s", strerror(errno));
 		if (++w->open > w->peak)
 			w->peak = w->open;
 		/* the first event says whether it connected */
@@ -406,7 +324,7 @@ static void conn_start(struct worker *w, struct conn *c)
 static void resp_done(struct worker *w, struct conn *c, bool eof)
 {
 	/* now, not when the events came: the reply may beat our recv() */
-	int64_t now = now_us();
+	int64_t now = kw_now_us();
 
 	kw_hist_add(&w->hist, (uint64_t)(now - c->sent_at));
 	if (c->status == 200)
@@ -489,7 +407,7 @@ static bool conn_recv(struct worker *w, struct conn *c)
 			recv(c->fd, c->buf + c->got, RESP_BUF - c->got, 0) :
 			recv(c->fd, discard, sizeof(discard), 0);
 
-		if (n < 0 && again(errno))
+		if (n < 0 && kw_again(errno))
 			return true;
 		if (n < 0) {
 			conn_fail(w, c);
@@ -561,10 +479,10 @@ static void conn_io(struct worker *w, struct conn *c, uint32_t events)
 			break;
 		case C_SENDING:
 			if (!c->sent_at)
-				c->sent_at = now_us();
+				c->sent_at = kw_now_us();
 			n = send(c->fd, c->req + c->req_off,
 				 c->req_len - c->req_off, MSG_NOSIGNAL);
-			if (n < 0 && again(errno))
+			if (n < 0 && kw_again(errno))
 				return;
 			if (n < 0) {
 				conn_fail(w, c);
@@ -582,7 +500,7 @@ static void conn_io(struct worker *w, struct conn *c, uint32_t events)
 			n = recv(c->fd, discard, sizeof(discard), 0);
 			if (n > 0)
 				break;
-			if (n < 0 && again(errno))
+			if (n < 0 && kw_again(errno))
 				return;
 			conn_close(w, c);
 			conn_start(w, c);
@@ -617,7 +535,7 @@ static void *worker_run(void *arg)
 		conn_start(w, &w->conns[i]);
 	}
 	while (w->open) {
-		int64_t now = now_us(), left = end_us - now;
+		int64_t now = kw_now_us(), left = end_us - now;
 		int ms, n, j;
 
 		if (left <= 0)
@@ -627,11 +545,11 @@ static void *worker_run(void *arg)
 			ms = 100;
 		n = epoll_wait(w->epfd, ev, sizeof(ev) / sizeof(ev[0]), ms);
 		if (n < 0 && errno != EINTR)
-			die("epoll_wait: %s", strerror(errno));
+			kw_die("epoll_wait: %s", strerror(errno));
 		for (j = 0; j < n; j++)
 			conn_io(w, ev[j].data.ptr, ev[j].events);
 		if (w->closing)
-			check_closing(w, now_us());
+			check_closing(w, kw_now_us());
 	}
 	/* time is up: what is unfinished counts as errors, at the end */
 	for (i = 0; i < w->nconns; i++) {
@@ -662,36 +580,37 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	kw_set_prog("kwload", "", "kwload -h");
 	parse_options(argc, argv);
 
 	target.sin_family = AF_INET;
 	target.sin_port = htons((uint16_t)cfg.port);
 	target.sin_addr.s_addr = htonl(cfg.host);
-	req_keep = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", cfg.path,
-			     cfg.host_str);
-	req_close = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-			      cfg.path, cfg.host_str);
+	req_keep = kw_xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", cfg.path,
+				cfg.host_str);
+	req_close = kw_xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+				 cfg.path, cfg.host_str);
 	req_keep_len = strlen(req_keep);
 	req_close_len = strlen(req_close);
 	atomic_init(&unclaimed, (long)cfg.requests);
 	raise_fd_limit(cfg.conc + 2 * cfg.threads);
 
-	w = xcalloc(cfg.threads, sizeof(*w));
-	hist = xcalloc(1, sizeof(*hist));
+	w = kw_xcalloc(cfg.threads, sizeof(*w));
+	hist = kw_xcalloc(1, sizeof(*hist));
 	kw_hist_init(hist);
-	start = now_us();
+	start = kw_now_us();
 	end_us = start + (int64_t)cfg.seconds * 1000000;
 	for (i = 0; i < cfg.threads; i++) {
 		w[i].nconns = cfg.conc / cfg.threads +
 			      (i < cfg.conc % cfg.threads);
-		w[i].conns = xcalloc(w[i].nconns, sizeof(struct conn));
+		w[i].conns = kw_xcalloc(w[i].nconns, sizeof(struct conn));
 		kw_hist_init(&w[i].hist);
 		w[i].epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (w[i].epfd < 0)
-			die("epoll_create1: %s", strerror(errno));
+			kw_die("epoll_create1: %s", strerror(errno));
 		rc = pthread_create(&w[i].tid, NULL, worker_run, &w[i]);
 		if (rc)
-			die("cannot start a thread: %s", strerror(rc));
+			kw_die("cannot start a thread: %s", strerror(rc));
 	}
 	for (i = 0; i < cfg.threads; i++) {
 		pthread_join(w[i].tid, NULL);
@@ -705,7 +624,7 @@ int main(int argc, char **argv)
 		kw_hist_merge(hist, &w[i].hist);
 		free(w[i].conns);
 	}
-	secs = (double)(now_us() - start) / 1e6;
+	secs = (double)(kw_now_us() - start) / 1e6;
 	if (secs <= 0)
 		secs = 1e-6;
 	/* a request neither good nor bad is a socket error */
@@ -739,5 +658,5 @@ int main(int argc, char **argv)
 	free(w);
 	free(req_keep);
 	free(req_close);
-	return good == cfg.requests ? 0 : EXIT_CHECK;
+	return good == cfg.requests ? 0 : KW_EXIT_CHECK;
 }

@@ -32,9 +32,6 @@
 
 #include "kwlib.h"
 
-#define EXIT_CHECK	1	/* a check failed */
-#define EXIT_USAGE	2	/* bad usage, or kwnet could not run */
-
 #define MAX_CLIENTS	10000
 #define MAX_SIZE	(1UL << 30)
 #define MAX_RESPONSE	(16UL << 20)
@@ -110,111 +107,13 @@ static unsigned char scratch[64 * 1024];
 
 /* ---- messages ---------------------------------------------------------- */
 
-static void vreport(const char *fmt, va_list ap)
-{
-	/* what went to stdout comes first, even when both share a pipe */
-	fflush(stdout);
-	fprintf(stderr, "kwnet%s%s: ", *cmd_name ? " " : "", cmd_name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-/* A check failed: say what was expected and what happened, exit 1. */
-__attribute__((format(printf, 1, 2)))
-static _Noreturn void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(fmt, ap);
-	va_end(ap);
-	exit(EXIT_CHECK);
-}
-
-/* Bad usage, or kwnet itself cannot go on: exit 2. */
-__attribute__((format(printf, 1, 2)))
-static _Noreturn void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(fmt, ap);
-	va_end(ap);
-	exit(EXIT_USAGE);
-}
-
-/* A remark that does not change the outcome. */
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(fmt, ap);
-	va_end(ap);
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size ? size : 1);
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-/* printf() into a new string. */
-__attribute__((format(printf, 1, 2)))
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		die("out of memory");
-	return s;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
 /*
  * @len bytes at @s, quoted for a one-line message: printable ASCII as is,
  * the rest as C escapes, cut short with "..." after about 60 characters.
  */
 static const char *quote(const char *s, size_t len, char *buf, size_t size)
 {
-	size_t o = 0, i;
-
-	for (i = 0; i < len && o + 8 < size && o < 60; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r')
-			o += (size_t)snprintf(buf + o, size - o, "\\r");
-		else if (c == '\n')
-			o += (size_t)snprintf(buf + o, size - o, "\\n");
-		else if (c == '\t')
-			o += (size_t)snprintf(buf + o, size - o, "\\t");
-		else if (c == '\\' || c == '\'')
-			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	if (i < len)
-		snprintf(buf + o, size - o, "...");
-	return buf;
+	return kw_quote(s, len, 60, buf, size);
 }
 
 /* Like quote(), in quotes, or "the end" when there is nothing left. */
@@ -231,90 +130,37 @@ static const char *quote_or_end(const char *s, size_t len, char *buf,
 
 /* ---- options ----------------------------------------------------------- */
 
-static unsigned long num_arg(int opt, const char *arg, unsigned long min,
-			     unsigned long max)
-{
-	unsigned long v;
-
-	if (kw_parse_ulong(arg, min, max, &v) < 0)
-		die("invalid -%c '%s': expected a number from %lu to %lu",
-		    opt, arg, min, max);
-	return v;
-}
-
 /* The options every network subcommand takes: -H, -p, -t. */
 static bool common_opt(int opt, const char *arg)
 {
 	switch (opt) {
 	case 'H':
-		if (kw_parse_ipv4(arg, &cfg.host) < 0)
-			die("invalid -H '%s': expected an IPv4 address such as 127.0.0.1",
-			    arg);
+		cfg.host = kw_host_arg(opt, arg);
 		cfg.host_str = arg;
 		cfg.host_set = true;
 		return true;
 	case 'p':
-		if (kw_parse_port(arg, &cfg.port) < 0)
-			die("invalid -p '%s': expected a port from 1 to 65535",
-			    arg);
+		cfg.port = kw_port_arg(opt, arg);
 		return true;
 	case 't':
-		cfg.timeout = (int)num_arg(opt, arg, 1, 3600);
+		cfg.timeout = (int)kw_num_arg(opt, arg, 1, 3600);
 		return true;
 	}
 	return false;
 }
 
-/*
- * getopt() for @optstring (which starts with ':'); reports unknown
- * options and missing values itself.
- */
-static int next_opt(int argc, char **argv, const char *optstring)
-{
-	int c = getopt(argc, argv, optstring);
-
-	if (c == '?')
-		die("unknown option -%c (see 'kwnet help')", optopt);
-	if (c == ':')
-		die("option -%c needs a value", optopt);
-	return c;
-}
-
 static void no_operands(int argc, char **argv)
 {
 	if (optind < argc)
-		die("unexpected argument '%s' (see 'kwnet help')",
-		    argv[optind]);
+		kw_die("unexpected argument '%s' (see 'kwnet help')",
+		       argv[optind]);
 }
 
 /* ---- time and sockets -------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds from now to @deadline, for poll(): 0 once it has passed. */
-static int ms_left(int64_t deadline)
-{
-	int64_t left = deadline - now_ms();
-
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 static int64_t step_deadline(void)
 {
-	return now_ms() + (int64_t)cfg.timeout * 1000;
-}
-
-static bool again(int err)
-{
-	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+	return kw_now_ms() + (int64_t)cfg.timeout * 1000;
 }
 
 static const char *target_str(void)
@@ -337,86 +183,11 @@ static void raise_fd_limit(int n)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-/*
- * Connect @n non-blocking sockets to the target all at once, within the
- * timeout. Returns 0 with all of them connected in fds[], or the error of
- * the first that failed (ETIMEDOUT when time ran out) with its index in
- * *@bad and every socket closed.
- */
+/* Connect @n sockets to the target at once: see kw_connect_all(). */
 static int connect_all(int *fds, int n, int *bad)
 {
-	struct sockaddr_in sa = {
-		.sin_family = AF_INET,
-		.sin_port = htons((uint16_t)cfg.port),
-		.sin_addr.s_addr = htonl(cfg.host),
-	};
-	struct pollfd *pfd = xcalloc((size_t)n, sizeof(*pfd));
-	int64_t deadline = step_deadline();
-	int pending = 0, err = 0, i;
-
 	raise_fd_limit(n);
-	for (i = 0; i < n; i++) {
-		fds[i] = -1;
-		pfd[i].fd = -1;
-	}
-	for (i = 0; i < n; i++) {
-		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
-				SOCK_CLOEXEC, 0);
-		if (fds[i] < 0)
-			die("cannot create socket %d: %s", i, strerror(errno));
-		if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			continue;
-		if (errno != EINPROGRESS) {
-			err = errno;
-			*bad = i;
-			break;
-		}
-		pfd[i].fd = fds[i];
-		pfd[i].events = POLLOUT;
-		pending++;
-	}
-
-	while (!err && pending > 0) {
-		int ms = ms_left(deadline);
-
-		if (ms == 0) {
-			for (i = 0; pfd[i].fd < 0; i++)
-				;
-			err = ETIMEDOUT;
-			*bad = i;
-			break;
-		}
-		if (poll(pfd, (nfds_t)n, ms) < 0) {
-			if (errno == EINTR)
-				continue;
-			die("poll: %s", strerror(errno));
-		}
-		for (i = 0; i < n; i++) {
-			socklen_t len = sizeof(err);
-
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err,
-				       &len) < 0)
-				err = errno;
-			if (err) {
-				*bad = i;
-				break;
-			}
-			pfd[i].fd = -1;
-			pending--;
-		}
-	}
-
-	free(pfd);
-	if (err) {
-		for (i = 0; i < n; i++) {
-			if (fds[i] >= 0)
-				close(fds[i]);
-			fds[i] = -1;
-		}
-	}
-	return err;
+	return kw_connect_all(cfg.host, cfg.port, step_deadline(), fds, n, bad);
 }
 
 /* Connect @n clients or fail, naming the client when there are several. */
@@ -431,45 +202,9 @@ static void connect_or_fail(int *fds, int n)
 	if (n > 1)
 		snprintf(who, sizeof(who), "client %d: ", bad);
 	if (err == ETIMEDOUT)
-		fail("%sconnecting to %s timed out after %d s", who,
-		     target_str(), cfg.timeout);
-	fail("%scannot connect to %s: %s", who, target_str(), strerror(err));
-}
-
-/*
- * Send @len bytes, waiting for room until @deadline. Returns 0, or the
- * error that stopped it (ETIMEDOUT when time ran out); *@sent says how far
- * it got.
- */
-static int send_all(int fd, const void *buf, size_t len, int64_t deadline,
-		    size_t *sent)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-	*sent = 0;
-	while (*sent < len) {
-		ssize_t n = send(fd, (const char *)buf + *sent, len - *sent,
-				 MSG_NOSIGNAL);
-
-		if (n >= 0) {
-			*sent += (size_t)n;
-			continue;
-		}
-		if (!again(errno))
-			return errno;
-		if (ms_left(deadline) == 0)
-			return ETIMEDOUT;
-		if (poll(&pfd, 1, ms_left(deadline)) < 0 && errno != EINTR)
-			return errno;
-	}
-	return 0;
-}
-
-static void set_nodelay(int fd)
-{
-	int one = 1;
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		kw_fail("%sconnecting to %s timed out after %d s", who,
+			target_str(), cfg.timeout);
+	kw_fail("%scannot connect to %s: %s", who, target_str(), strerror(err));
 }
 
 /* ---- echo -------------------------------------------------------------- */
@@ -504,10 +239,10 @@ static void echo_send(struct echo_client *c, int idx,
 			c->round * o->size + c->sent);
 	n = send(c->fd, scratch, len, MSG_NOSIGNAL);
 	if (n < 0) {
-		if (again(errno))
+		if (kw_again(errno))
 			return;
-		fail("client %d, round %lu: send failed after %zu of %zu bytes: %s",
-		     idx, c->round + 1, c->sent, o->size, strerror(errno));
+		kw_fail("client %d, round %lu: send failed after %zu of %zu bytes: %s",
+			idx, c->round + 1, c->sent, o->size, strerror(errno));
 	}
 	c->sent += (size_t)n;
 }
@@ -521,14 +256,14 @@ static void echo_recv(struct echo_client *c, int idx,
 
 	n = recv(c->fd, scratch, sizeof(scratch), 0);
 	if (n < 0) {
-		if (again(errno))
+		if (kw_again(errno))
 			return;
-		fail("client %d, round %lu: receive failed after %zu of %zu bytes came back: %s",
-		     idx, c->round + 1, c->got, o->size, strerror(errno));
+		kw_fail("client %d, round %lu: receive failed after %zu of %zu bytes came back: %s",
+			idx, c->round + 1, c->got, o->size, strerror(errno));
 	}
 	if (n == 0)
-		fail("client %d, round %lu: the server closed the connection after echoing %zu of %zu bytes",
-		     idx, c->round + 1, c->got, o->size);
+		kw_fail("client %d, round %lu: the server closed the connection after echoing %zu of %zu bytes",
+			idx, c->round + 1, c->got, o->size);
 
 	/* the server cannot echo what it has not been sent */
 	expected = c->sent - c->got;
@@ -536,13 +271,13 @@ static void echo_recv(struct echo_client *c, int idx,
 		expected = (size_t)n;
 	bad = kw_pattern_check(scratch, expected, (uint32_t)idx, stream_off);
 	if (bad != KW_PATTERN_OK)
-		fail("client %d, round %lu: byte %zu of %zu differs: expected 0x%02x, got 0x%02x",
-		     idx, c->round + 1, c->got + bad, o->size,
-		     kw_pattern_byte((uint32_t)idx, stream_off + bad),
-		     scratch[bad]);
+		kw_fail("client %d, round %lu: byte %zu of %zu differs: expected 0x%02x, got 0x%02x",
+			idx, c->round + 1, c->got + bad, o->size,
+			kw_pattern_byte((uint32_t)idx, stream_off + bad),
+			scratch[bad]);
 	if ((size_t)n > expected)
-		fail("client %d, round %lu: %zu bytes came back but only %zu were sent",
-		     idx, c->round + 1, c->got + (size_t)n, c->sent);
+		kw_fail("client %d, round %lu: %zu bytes came back but only %zu were sent",
+			idx, c->round + 1, c->got + (size_t)n, c->sent);
 
 	c->got += (size_t)n;
 	if (c->got < o->size)
@@ -556,12 +291,12 @@ static void echo_recv(struct echo_client *c, int idx,
 
 static void echo_run(struct echo_client *cl, const struct echo_opts *o)
 {
-	struct pollfd *pfd = xcalloc((size_t)o->clients, sizeof(*pfd));
+	struct pollfd *pfd = kw_xcalloc((size_t)o->clients, sizeof(*pfd));
 	int active = o->clients;
 	int i;
 
 	while (active > 0) {
-		int64_t now = now_ms(), wake = INT64_MAX;
+		int64_t now = kw_now_ms(), wake = INT64_MAX;
 
 		for (i = 0; i < o->clients; i++) {
 			struct echo_client *c = &cl[i];
@@ -571,9 +306,9 @@ static void echo_run(struct echo_client *cl, const struct echo_opts *o)
 			if (c->done)
 				continue;
 			if (now >= c->deadline)
-				fail("client %d, round %lu: timed out after %d s: %zu of %zu bytes sent, %zu echoed back",
-				     i, c->round + 1, cfg.timeout, c->sent,
-				     o->size, c->got);
+				kw_fail("client %d, round %lu: timed out after %d s: %zu of %zu bytes sent, %zu echoed back",
+					i, c->round + 1, cfg.timeout, c->sent,
+					o->size, c->got);
 			pfd[i].fd = c->fd;
 			pfd[i].events = POLLIN;
 			if (c->sent < o->size)
@@ -581,10 +316,10 @@ static void echo_run(struct echo_client *cl, const struct echo_opts *o)
 			if (c->deadline < wake)
 				wake = c->deadline;
 		}
-		if (poll(pfd, (nfds_t)o->clients, ms_left(wake)) < 0) {
+		if (poll(pfd, (nfds_t)o->clients, kw_ms_left(wake)) < 0) {
 			if (errno == EINTR)
 				continue;
-			die("poll: %s", strerror(errno));
+			kw_die("poll: %s", strerror(errno));
 		}
 		for (i = 0; i < o->clients; i++) {
 			struct echo_client *c = &cl[i];
@@ -610,34 +345,34 @@ static int cmd_echo(int argc, char **argv)
 	int *fds;
 	int opt, i;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:n:c:r:s:")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":H:p:t:n:c:r:s:")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
 		case 'n':
-			o.size = num_arg(opt, optarg, 1, MAX_SIZE);
+			o.size = kw_num_arg(opt, optarg, 1, MAX_SIZE);
 			break;
 		case 'c':
-			o.clients = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			o.clients = (int)kw_num_arg(opt, optarg, 1, MAX_CLIENTS);
 			break;
 		case 'r':
-			o.rounds = num_arg(opt, optarg, 1, 1000000);
+			o.rounds = kw_num_arg(opt, optarg, 1, 1000000);
 			break;
 		case 's':
-			o.chunk = num_arg(opt, optarg, 1, MAX_SIZE);
+			o.chunk = kw_num_arg(opt, optarg, 1, MAX_SIZE);
 			break;
 		}
 	}
 	no_operands(argc, argv);
 	if (!o.size)
-		die("-n SIZE is required");
+		kw_die("-n SIZE is required");
 	if (!o.clients)
-		die("-c CLIENTS is required");
+		kw_die("-c CLIENTS is required");
 	if (!o.chunk || o.chunk > o.size)
 		o.chunk = o.size;
 
-	fds = xcalloc((size_t)o.clients, sizeof(*fds));
-	cl = xcalloc((size_t)o.clients, sizeof(*cl));
+	fds = kw_xcalloc((size_t)o.clients, sizeof(*fds));
+	cl = kw_xcalloc((size_t)o.clients, sizeof(*cl));
 	/* every client is connected before any sends */
 	connect_or_fail(fds, o.clients);
 	for (i = 0; i < o.clients; i++) {
@@ -645,7 +380,7 @@ static int cmd_echo(int argc, char **argv)
 		cl[i].deadline = step_deadline();
 		/* let small writes leave as separate segments */
 		if (o.chunk < o.size)
-			set_nodelay(fds[i]);
+			kw_set_nodelay(fds[i]);
 	}
 
 	/* and none closes before all are done: the server serves them all */
@@ -656,8 +391,8 @@ static int cmd_echo(int argc, char **argv)
 				 MSG_DONTWAIT);
 
 		if (n > 0)
-			fail("client %d: %zd unexpected bytes came back after the last round",
-			     i, n);
+			kw_fail("client %d: %zd unexpected bytes came back after the last round",
+				i, n);
 		close(cl[i].fd);
 	}
 	printf("echo: %d clients x %lu rounds x %zu bytes ok\n", o.clients,
@@ -704,15 +439,15 @@ static int cmd_hold(int argc, char **argv)
 	int n = 0, opt, i;
 	int *fds;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:c:w:r")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":H:p:t:c:w:r")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
 		case 'c':
-			n = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			n = (int)kw_num_arg(opt, optarg, 1, MAX_CLIENTS);
 			break;
 		case 'w':
-			wait_s = num_arg(opt, optarg, 0, 86400);
+			wait_s = kw_num_arg(opt, optarg, 0, 86400);
 			break;
 		case 'r':
 			fetch = true;
@@ -721,7 +456,7 @@ static int cmd_hold(int argc, char **argv)
 	}
 	no_operands(argc, argv);
 	if (!n)
-		die("-c N is required");
+		kw_die("-c N is required");
 
 	/* a signal that comes early is delivered in ppoll() below */
 	sigemptyset(&block);
@@ -731,7 +466,7 @@ static int cmd_hold(int argc, char **argv)
 	}
 	sigprocmask(SIG_BLOCK, &block, &orig);
 
-	fds = xcalloc((size_t)n, sizeof(*fds));
+	fds = kw_xcalloc((size_t)n, sizeof(*fds));
 	connect_or_fail(fds, n);
 	if (fetch)
 		hold_fetch(fds, n);
@@ -740,9 +475,9 @@ static int cmd_hold(int argc, char **argv)
 
 	if (stdin_watchable())
 		in.fd = STDIN_FILENO;
-	deadline = now_ms() + (int64_t)wait_s * 1000;
+	deadline = kw_now_ms() + (int64_t)wait_s * 1000;
 	while (!got_signal) {
-		int ms = ms_left(deadline);
+		int ms = kw_ms_left(deadline);
 		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 		char buf[256];
 		ssize_t len;
@@ -752,11 +487,11 @@ static int cmd_hold(int argc, char **argv)
 			break;
 		rc = ppoll(&in, 1, &ts, &orig);
 		if (rc < 0 && errno != EINTR)
-			die("ppoll: %s", strerror(errno));
+			kw_die("ppoll: %s", strerror(errno));
 		if (rc <= 0 || !in.revents)
 			continue;
 		len = read(in.fd, buf, sizeof(buf));
-		if (len == 0 || (len < 0 && !again(errno)))
+		if (len == 0 || (len < 0 && !kw_again(errno)))
 			break;
 	}
 
@@ -777,12 +512,12 @@ static int cmd_abort(int argc, char **argv)
 	int64_t deadline;
 	int opt, fd, err = 0;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:n:m")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":H:p:t:n:m")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
 		case 'n':
-			size = num_arg(opt, optarg, 0, MAX_SIZE);
+			size = kw_num_arg(opt, optarg, 0, MAX_SIZE);
 			have_size = true;
 			break;
 		case 'm':
@@ -792,7 +527,7 @@ static int cmd_abort(int argc, char **argv)
 	}
 	no_operands(argc, argv);
 	if (!have_size)
-		die("-n SIZE is required");
+		kw_die("-n SIZE is required");
 	total = mid ? size / 2 : size;
 
 	connect_or_fail(&fd, 1);
@@ -803,18 +538,18 @@ static int cmd_abort(int argc, char **argv)
 		if (len > sizeof(scratch))
 			len = sizeof(scratch);
 		kw_pattern_fill(scratch, len, 0, sent);
-		err = send_all(fd, scratch, len, deadline, &done);
+		err = kw_send_all(fd, scratch, len, deadline, &done);
 		sent += done;
 	}
 	if (err == ETIMEDOUT)
-		note("note: the server took only %zu of %zu bytes within %d s",
-		     sent, total, cfg.timeout);
+		kw_note("note: the server took only %zu of %zu bytes within %d s",
+			sent, total, cfg.timeout);
 	else if (err)
-		note("note: sending stopped after %zu of %zu bytes: %s", sent,
-		     total, strerror(err));
+		kw_note("note: sending stopped after %zu of %zu bytes: %s", sent,
+			total, strerror(err));
 
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
-		die("cannot set SO_LINGER: %s", strerror(errno));
+		kw_die("cannot set SO_LINGER: %s", strerror(errno));
 	close(fd);
 	printf("abort: sent %zu of %lu bytes to %s, then reset the connection\n",
 	       sent, size, target_str());
@@ -827,22 +562,22 @@ static int cmd_refused(int argc, char **argv)
 {
 	int opt, fd, bad, err;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:")) != -1)
+	while ((opt = kw_next_opt(argc, argv, ":H:p:t:")) != -1)
 		common_opt(opt, optarg);
 	no_operands(argc, argv);
 
 	err = connect_all(&fd, 1, &bad);
 	if (!err) {
 		close(fd);
-		fail("connected to %s; expected the connection to be refused",
-		     target_str());
+		kw_fail("connected to %s; expected the connection to be refused",
+			target_str());
 	}
 	if (err == ETIMEDOUT)
-		fail("no answer from %s within %d s; expected the connection to be refused",
-		     target_str(), cfg.timeout);
+		kw_fail("no answer from %s within %d s; expected the connection to be refused",
+			target_str(), cfg.timeout);
 	if (err != ECONNREFUSED)
-		fail("connecting to %s failed with '%s'; expected 'Connection refused'",
-		     target_str(), strerror(err));
+		kw_fail("connecting to %s failed with '%s'; expected 'Connection refused'",
+			target_str(), strerror(err));
 	printf("refused: %s refused the connection\n", target_str());
 	return 0;
 }
@@ -858,7 +593,7 @@ static struct kw_tcp_entry *read_tcp_table(const char *path, size_t *count)
 	FILE *f = fopen(path, "r");
 
 	if (!f)
-		die("cannot open %s: %s", path, strerror(errno));
+		kw_die("cannot open %s: %s", path, strerror(errno));
 	while (getline(&line, &linecap, f) >= 0) {
 		struct kw_tcp_entry e;
 
@@ -867,16 +602,16 @@ static struct kw_tcp_entry *read_tcp_table(const char *path, size_t *count)
 			/* the first line is the header */
 			if (lineno == 1 || line[strspn(line, " \t\n")] == '\0')
 				continue;
-			die("%s:%zu: not a /proc/net/tcp entry", path, lineno);
+			kw_die("%s:%zu: not a /proc/net/tcp entry", path, lineno);
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
-			v = xrealloc(v, cap * sizeof(*v));
+			v = kw_xrealloc(v, cap * sizeof(*v));
 		}
 		v[n++] = e;
 	}
 	if (ferror(f))
-		die("cannot read %s: %s", path, strerror(errno));
+		kw_die("cannot read %s: %s", path, strerror(errno));
 	fclose(f);
 	free(line);
 	*count = n;
@@ -908,7 +643,7 @@ static _Noreturn void die_bad_state(const char *arg)
 					      "%s%s", o ? " " : "",
 					      kw_tcp_state_name(st));
 	}
-	die("unknown state '%s' (states: %s)", arg, list);
+	kw_die("unknown state '%s' (states: %s)", arg, list);
 }
 
 static int cmd_sockets(int argc, char **argv)
@@ -920,7 +655,7 @@ static int cmd_sockets(int argc, char **argv)
 	size_t n, i;
 	int opt, st;
 
-	while ((opt = next_opt(argc, argv, ":p:s:f:")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":p:s:f:")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
@@ -947,8 +682,8 @@ static int cmd_sockets(int argc, char **argv)
 			bad = &tab[i];
 	}
 	if (bad)
-		fail("a socket on port %d is %s: %s", cfg.port,
-		     kw_tcp_state_name(bad->state), entry_str(bad));
+		kw_fail("a socket on port %d is %s: %s", cfg.port,
+			kw_tcp_state_name(bad->state), entry_str(bad));
 	free(tab);
 	return 0;
 }
@@ -961,7 +696,7 @@ static int cmd_listening(int argc, char **argv)
 	size_t n, i, o = 0;
 	int opt;
 
-	while ((opt = next_opt(argc, argv, ":H:p:f:")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":H:p:f:")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		if (opt == 'f')
@@ -989,12 +724,12 @@ static int cmd_listening(int argc, char **argv)
 					      cfg.port);
 	}
 	if (!cfg.host_set)
-		fail("nothing listens on port %d", cfg.port);
+		kw_fail("nothing listens on port %d", cfg.port);
 	if (!o)
-		fail("nothing listens on %s:%d (nor on any address with port %d)",
-		     cfg.host_str, cfg.port, cfg.port);
-	fail("nothing listens on %s:%d (listening on port %d: %s)",
-	     cfg.host_str, cfg.port, cfg.port, others);
+		kw_fail("nothing listens on %s:%d (nor on any address with port %d)",
+			cfg.host_str, cfg.port, cfg.port);
+	kw_fail("nothing listens on %s:%d (listening on port %d: %s)",
+		cfg.host_str, cfg.port, cfg.port, others);
 }
 
 /* ---- http -------------------------------------------------------------- */
@@ -1062,7 +797,7 @@ static void http_send(struct http_client *c, const struct http_opts *o)
 			 MSG_NOSIGNAL);
 
 	if (n < 0) {
-		if (again(errno))
+		if (kw_again(errno))
 			return;
 		/* the server may have answered and closed: read that */
 		c->send_err = errno;
@@ -1081,7 +816,7 @@ static void http_send(struct http_client *c, const struct http_opts *o)
 	c->piece_end += o->split;
 	if (c->piece_end > o->req_len)
 		c->piece_end = o->req_len;
-	c->send_at = now_ms() + (int64_t)o->delay;
+	c->send_at = kw_now_ms() + (int64_t)o->delay;
 	c->deadline = c->send_at + (int64_t)cfg.timeout * 1000;
 }
 
@@ -1096,11 +831,11 @@ static void http_recv(struct http_client *c, const struct http_opts *o)
 			return;
 		}
 		c->resp_cap = c->resp_cap ? 2 * c->resp_cap : 4096;
-		c->resp = xrealloc(c->resp, c->resp_cap);
+		c->resp = kw_xrealloc(c->resp, c->resp_cap);
 	}
 	n = recv(c->fd, c->resp + c->resp_len, c->resp_cap - c->resp_len, 0);
 	if (n < 0) {
-		if (again(errno))
+		if (kw_again(errno))
 			return;
 		c->recv_err = errno;
 		c->state = HTTP_DONE;
@@ -1117,17 +852,17 @@ static void http_recv(struct http_client *c, const struct http_opts *o)
 
 static void http_run(struct http_client *cl, const struct http_opts *o)
 {
-	struct pollfd *pfd = xcalloc((size_t)o->clients, sizeof(*pfd));
+	struct pollfd *pfd = kw_xcalloc((size_t)o->clients, sizeof(*pfd));
 	int active = o->clients;
 	int i;
 
 	for (i = 0; i < o->clients; i++) {
 		cl[i].piece_end = o->split < o->req_len ? o->split : o->req_len;
-		cl[i].send_at = now_ms();
+		cl[i].send_at = kw_now_ms();
 		cl[i].deadline = step_deadline();
 	}
 	while (active > 0) {
-		int64_t now = now_ms(), wake = INT64_MAX;
+		int64_t now = kw_now_ms(), wake = INT64_MAX;
 
 		for (i = 0; i < o->clients; i++) {
 			struct http_client *c = &cl[i];
@@ -1155,10 +890,10 @@ static void http_run(struct http_client *cl, const struct http_opts *o)
 		}
 		if (active == 0)
 			break;
-		if (poll(pfd, (nfds_t)o->clients, ms_left(wake)) < 0) {
+		if (poll(pfd, (nfds_t)o->clients, kw_ms_left(wake)) < 0) {
 			if (errno == EINTR)
 				continue;
-			die("poll: %s", strerror(errno));
+			kw_die("poll: %s", strerror(errno));
 		}
 		for (i = 0; i < o->clients; i++) {
 			struct http_client *c = &cl[i];
@@ -1175,24 +910,6 @@ static void http_run(struct http_client *cl, const struct http_opts *o)
 		}
 	}
 	free(pfd);
-}
-
-/* Why the response head in @buf, which kw_http_parse() refused, is wrong. */
-static void malformed_why(const char *buf, size_t len,
-			  const struct kw_http_resp *r, char *why, size_t size)
-{
-	const char *line = buf, *end = buf + len;
-	const char *nl;
-	char q[96];
-	int n;
-
-	for (n = 1; n < r->error_line; n++)
-		line = memchr(line, '\n', (size_t)(end - line)) + 1;
-	nl = memchr(line, '\n', (size_t)(end - line));
-	snprintf(why, size, "malformed response: %s (line %d: '%s')",
-		 r->error, r->error_line,
-		 quote(line, nl ? (size_t)(nl + 1 - line) : (size_t)(end - line),
-		       q, sizeof(q)));
 }
 
 /*
@@ -1232,7 +949,7 @@ static bool http_check(const struct http_client *c,
 
 	rc = kw_http_parse(c->resp, c->resp_len, &r);
 	if (rc < 0) {
-		malformed_why(c->resp, c->resp_len, &r, why, size);
+		kw_http_malformed_why(c->resp, c->resp_len, &r, why, size);
 		return false;
 	}
 	if (rc > 0) {
@@ -1317,29 +1034,29 @@ static void check_token(int opt, const char *arg)
 	const char *p;
 
 	if (*arg == '\0')
-		die("-%c must not be empty", opt);
+		kw_die("-%c must not be empty", opt);
 	for (p = arg; *p; p++) {
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			die("-%c '%s' has a blank or control character (use -R RAWFILE for such requests)",
-			    opt, arg);
+			kw_die("-%c '%s' has a blank or control character (use -R RAWFILE for such requests)",
+			       opt, arg);
 	}
 }
 
 static char *read_raw_request(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf = xrealloc(NULL, MAX_RAW_REQUEST + 2);
+	char *buf = kw_xrealloc(NULL, MAX_RAW_REQUEST + 2);
 
 	if (!f)
-		die("cannot open %s: %s", path, strerror(errno));
+		kw_die("cannot open %s: %s", path, strerror(errno));
 	*len = fread(buf, 1, MAX_RAW_REQUEST + 1, f);
 	if (ferror(f))
-		die("cannot read %s: %s", path, strerror(errno));
+		kw_die("cannot read %s: %s", path, strerror(errno));
 	fclose(f);
 	if (*len == 0)
-		die("%s is empty", path);
+		kw_die("%s is empty", path);
 	if (*len > MAX_RAW_REQUEST)
-		die("%s is larger than %lu bytes", path, MAX_RAW_REQUEST);
+		kw_die("%s is larger than %lu bytes", path, MAX_RAW_REQUEST);
 	buf[*len] = '\0';
 	return buf;
 }
@@ -1351,8 +1068,8 @@ static void http_options(int argc, char **argv, struct http_opts *o)
 	bool have_delay = false;
 	int minor = 0, opt;
 
-	while ((opt = next_opt(argc, argv,
-			       ":H:p:t:m:u:V:c:S:d:x:b:R:v")) != -1) {
+	while ((opt = kw_next_opt(argc, argv,
+				  ":H:p:t:m:u:V:c:S:d:x:b:R:v")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
@@ -1366,22 +1083,22 @@ static void http_options(int argc, char **argv, struct http_opts *o)
 			break;
 		case 'V':
 			if (strcmp(optarg, "1.0") && strcmp(optarg, "1.1"))
-				die("invalid -V '%s': expected 1.0 or 1.1",
-				    optarg);
+				kw_die("invalid -V '%s': expected 1.0 or 1.1",
+				       optarg);
 			minor = optarg[2] - '0';
 			break;
 		case 'c':
-			o->clients = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			o->clients = (int)kw_num_arg(opt, optarg, 1, MAX_CLIENTS);
 			break;
 		case 'S':
-			o->split = num_arg(opt, optarg, 1, MAX_RAW_REQUEST);
+			o->split = kw_num_arg(opt, optarg, 1, MAX_RAW_REQUEST);
 			break;
 		case 'd':
-			o->delay = num_arg(opt, optarg, 0, 60000);
+			o->delay = kw_num_arg(opt, optarg, 0, 60000);
 			have_delay = true;
 			break;
 		case 'x':
-			o->status = (int)num_arg(opt, optarg, 100, 999);
+			o->status = (int)kw_num_arg(opt, optarg, 100, 999);
 			break;
 		case 'b':
 			o->body = optarg;
@@ -1396,7 +1113,7 @@ static void http_options(int argc, char **argv, struct http_opts *o)
 	}
 	no_operands(argc, argv);
 	if (have_delay && !o->split)
-		die("-d needs -S SPLIT");
+		kw_die("-d needs -S SPLIT");
 	if (o->split && !have_delay)
 		o->delay = 100;
 
@@ -1409,16 +1126,16 @@ static void http_options(int argc, char **argv, struct http_opts *o)
 		o->head = method ? !strcmp(method, "HEAD") :
 			 !strncmp(o->req, "HEAD ", 5);
 		o->http11 = memmem(o->req, line_len, " HTTP/1.1", 9) != NULL;
-		o->what = xasprintf("%s", raw);
+		o->what = kw_xasprintf("%s", raw);
 	} else {
 		if (!method)
 			method = "GET";
-		o->req = xasprintf("%s %s HTTP/1.%d\r\nHost: %s\r\n\r\n",
-				   method, path, minor, cfg.host_str);
+		o->req = kw_xasprintf("%s %s HTTP/1.%d\r\nHost: %s\r\n\r\n",
+				      method, path, minor, cfg.host_str);
 		o->req_len = strlen(o->req);
 		o->head = !strcmp(method, "HEAD");
 		o->http11 = minor == 1;
-		o->what = xasprintf("%s %s HTTP/1.%d", method, path, minor);
+		o->what = kw_xasprintf("%s %s HTTP/1.%d", method, path, minor);
 	}
 	if (!o->split)
 		o->split = o->req_len;
@@ -1436,14 +1153,14 @@ static int cmd_http(int argc, char **argv)
 
 	http_options(argc, argv, &o);
 
-	fds = xcalloc((size_t)o.clients, sizeof(*fds));
-	cl = xcalloc((size_t)o.clients, sizeof(*cl));
+	fds = kw_xcalloc((size_t)o.clients, sizeof(*fds));
+	cl = kw_xcalloc((size_t)o.clients, sizeof(*cl));
 	/* every client is connected before any sends */
 	connect_or_fail(fds, o.clients);
 	for (i = 0; i < o.clients; i++) {
 		cl[i].fd = fds[i];
 		if (o.split < o.req_len)
-			set_nodelay(fds[i]);
+			kw_set_nodelay(fds[i]);
 	}
 	http_run(cl, &o);
 
@@ -1466,10 +1183,10 @@ static int cmd_http(int argc, char **argv)
 			putchar('\n');
 	}
 	if (nfail && o.clients == 1)
-		fail("%s", why);
+		kw_fail("%s", why);
 	if (nfail)
-		fail("client %d: %s [%d of %d clients failed]", first, why,
-		     nfail, o.clients);
+		kw_fail("client %d: %s [%d of %d clients failed]", first, why,
+			nfail, o.clients);
 	printf("http: %d clients x %s -> %d ok, %zu-byte body\n", o.clients,
 	       o.what, o.status, body_len);
 
@@ -1550,7 +1267,7 @@ static void conv_send(struct conv *c)
 	if (n >= 0) {
 		c->out_off += (size_t)n;
 		c->deadline = step_deadline();
-	} else if (!again(errno)) {
+	} else if (!kw_again(errno)) {
 		/* the server may have answered and closed: read that */
 		c->send_err = errno;
 	}
@@ -1566,11 +1283,11 @@ static void conv_recv(struct conv *c)
 			return;
 		}
 		c->in_cap = c->in_cap ? 2 * c->in_cap : 4096;
-		c->in = xrealloc(c->in, c->in_cap);
+		c->in = kw_xrealloc(c->in, c->in_cap);
 	}
 	n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 	if (n < 0) {
-		if (!again(errno))
+		if (!kw_again(errno))
 			c->recv_err = errno;
 		return;
 	}
@@ -1584,7 +1301,7 @@ static void conv_recv(struct conv *c)
 
 static void converse(struct conv *cv, int n, bool (*done)(const struct conv *))
 {
-	struct pollfd *pfd = xcalloc((size_t)n, sizeof(*pfd));
+	struct pollfd *pfd = kw_xcalloc((size_t)n, sizeof(*pfd));
 	int active = 0, i;
 
 	for (i = 0; i < n; i++) {
@@ -1594,7 +1311,7 @@ static void converse(struct conv *cv, int n, bool (*done)(const struct conv *))
 			active++;
 	}
 	while (active > 0) {
-		int64_t now = now_ms(), wake = INT64_MAX;
+		int64_t now = kw_now_ms(), wake = INT64_MAX;
 
 		for (i = 0; i < n; i++) {
 			struct conv *c = &cv[i];
@@ -1618,10 +1335,10 @@ static void converse(struct conv *cv, int n, bool (*done)(const struct conv *))
 		}
 		if (active == 0)
 			break;
-		if (poll(pfd, (nfds_t)n, ms_left(wake)) < 0) {
+		if (poll(pfd, (nfds_t)n, kw_ms_left(wake)) < 0) {
 			if (errno == EINTR)
 				continue;
-			die("poll: %s", strerror(errno));
+			kw_die("poll: %s", strerror(errno));
 		}
 		for (i = 0; i < n; i++) {
 			struct conv *c = &cv[i];
@@ -1679,7 +1396,7 @@ static size_t resp_check(const struct conv *c, const char *body,
 	int rc = kw_http_frame(p, len, c->head, r, &total);
 
 	if (rc < 0) {
-		malformed_why(p, len, r, why, size);
+		kw_http_malformed_why(p, len, r, why, size);
 		return 0;
 	}
 	if (rc == 1 && len == 0 && c->timed_out) {
@@ -1734,8 +1451,8 @@ static bool says_close(const struct kw_http_resp *r)
 static char *keepalive_request(const char *method, const char *path,
 			       bool close_it)
 {
-	return xasprintf("%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", method, path,
-			 cfg.host_str, close_it ? "Connection: close\r\n" : "");
+	return kw_xasprintf("%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", method, path,
+			    cfg.host_str, close_it ? "Connection: close\r\n" : "");
 }
 
 static int cmd_keepalive(int argc, char **argv)
@@ -1748,12 +1465,12 @@ static int cmd_keepalive(int argc, char **argv)
 	size_t first_len = 0;
 	int n = 0, opt, i;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:n:u:m:b:")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":H:p:t:n:u:m:b:")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
 		case 'n':
-			n = (int)num_arg(opt, optarg, 1, 1000000);
+			n = (int)kw_num_arg(opt, optarg, 1, 1000000);
 			break;
 		case 'u':
 			check_token(opt, optarg);
@@ -1761,8 +1478,8 @@ static int cmd_keepalive(int argc, char **argv)
 			break;
 		case 'm':
 			if (strcmp(optarg, "GET") && strcmp(optarg, "HEAD"))
-				die("invalid -m '%s': expected GET or HEAD",
-				    optarg);
+				kw_die("invalid -m '%s': expected GET or HEAD",
+				       optarg);
 			method = optarg;
 			break;
 		case 'b':
@@ -1772,7 +1489,7 @@ static int cmd_keepalive(int argc, char **argv)
 	}
 	no_operands(argc, argv);
 	if (!n)
-		die("-n N is required");
+		kw_die("-n N is required");
 
 	req = keepalive_request(method, path, false);
 	connect_or_fail(&c.fd, 1);
@@ -1783,32 +1500,32 @@ static int cmd_keepalive(int argc, char **argv)
 		converse(&c, 1, conv_has_response);
 		len = resp_check(&c, body, &r, why, sizeof(why));
 		if (!len && i > 0 && c.in_len == 0 && (c.eof || c.send_err))
-			fail("request %d of %d: the server closed the connection after %d responses; expected %d responses on one connection",
-			     i + 1, n, i, n);
+			kw_fail("request %d of %d: the server closed the connection after %d responses; expected %d responses on one connection",
+				i + 1, n, i, n);
 		if (!len)
-			fail("request %d of %d on one connection: %s", i + 1, n,
-			     why);
+			kw_fail("request %d of %d on one connection: %s", i + 1, n,
+				why);
 		if (c.in_len > len)
-			fail("request %d of %d: %zu more bytes came after the response ('%s'); expected nothing more%s",
-			     i + 1, n, c.in_len - len,
-			     quote(c.in + len, c.in_len - len, q1, sizeof(q1)),
-			     c.head ? " (a response to HEAD has no body)" : "");
+			kw_fail("request %d of %d: %zu more bytes came after the response ('%s'); expected nothing more%s",
+				i + 1, n, c.in_len - len,
+				quote(c.in + len, c.in_len - len, q1, sizeof(q1)),
+				c.head ? " (a response to HEAD has no body)" : "");
 		if (i + 1 < n && says_close(&r))
-			fail("response %d of %d says 'Connection: close'; expected the connection to stay open for %d requests",
-			     i + 1, n, n);
+			kw_fail("response %d of %d says 'Connection: close'; expected the connection to stay open for %d requests",
+				i + 1, n, n);
 		/* every body the same as the first */
 		blen = len - r.body_off;
 		if (!first) {
-			first = xrealloc(NULL, blen);
+			first = kw_xrealloc(NULL, blen);
 			memcpy(first, c.in + r.body_off, blen);
 			first_len = blen;
 		} else if (blen != first_len ||
 			   memcmp(first, c.in + r.body_off, blen)) {
-			fail("response %d of %d has the body '%s' (%zu bytes); the first had '%s' (%zu bytes)",
-			     i + 1, n, quote(c.in + r.body_off, blen, q1,
+			kw_fail("response %d of %d has the body '%s' (%zu bytes); the first had '%s' (%zu bytes)",
+				i + 1, n, quote(c.in + r.body_off, blen, q1,
 					     sizeof(q1)), blen,
-			     quote(first, first_len, q2, sizeof(q2)),
-			     first_len);
+				quote(first, first_len, q2, sizeof(q2)),
+				first_len);
 		}
 	}
 	close(c.fd);
@@ -1829,12 +1546,12 @@ static int cmd_pipeline(int argc, char **argv)
 	size_t reqs_len = 0, off = 0, first_blen = 0;
 	int n = 0, opt, i;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:n:u:")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":H:p:t:n:u:")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
 		case 'n':
-			n = (int)num_arg(opt, optarg, 1, 1000);
+			n = (int)kw_num_arg(opt, optarg, 1, 1000);
 			break;
 		case 'u':
 			check_token(opt, optarg);
@@ -1844,7 +1561,7 @@ static int cmd_pipeline(int argc, char **argv)
 	}
 	no_operands(argc, argv);
 	if (!n)
-		die("-n N is required");
+		kw_die("-n N is required");
 
 	/* GET, HEAD, GET, ...; the last asks the server to close */
 	for (i = 0; i < n; i++) {
@@ -1852,14 +1569,14 @@ static int cmd_pipeline(int argc, char **argv)
 					      i == n - 1);
 		size_t len = strlen(one);
 
-		reqs = xrealloc(reqs, reqs_len + len + 1);
+		reqs = kw_xrealloc(reqs, reqs_len + len + 1);
 		memcpy(reqs + reqs_len, one, len + 1);
 		reqs_len += len;
 		free(one);
 	}
 
 	connect_or_fail(&c.fd, 1);
-	set_nodelay(c.fd);
+	kw_set_nodelay(c.fd);
 	conv_reset(&c, reqs, reqs_len, false);
 	converse(&c, 1, conv_until_close);
 	close(c.fd);
@@ -1872,31 +1589,31 @@ static int cmd_pipeline(int argc, char **argv)
 		c.head = i % 2;
 		len = resp_check(&c, NULL, &r, why, sizeof(why));
 		if (!len && i > 0 && off == c.in_len)
-			fail("only %d of %d pipelined responses came: %s",
-			     i, n, conv_end_str(&c, end, sizeof(end)));
+			kw_fail("only %d of %d pipelined responses came: %s",
+				i, n, conv_end_str(&c, end, sizeof(end)));
 		if (!len && i > 0 && i % 2 == 0 && r.error)
-			fail("response %d of %d (to %s): %s (does the response to HEAD %d have a body? it must not)",
-			     i + 1, n, m, why, i);
+			kw_fail("response %d of %d (to %s): %s (does the response to HEAD %d have a body? it must not)",
+				i + 1, n, m, why, i);
 		if (!len)
-			fail("response %d of %d (to %s): %s", i + 1, n, m, why);
+			kw_fail("response %d of %d (to %s): %s", i + 1, n, m, why);
 		if (i + 1 < n && says_close(&r))
-			fail("response %d of %d (to %s) says 'Connection: close'; only request %d asked for that",
-			     i + 1, n, m, n);
+			kw_fail("response %d of %d (to %s) says 'Connection: close'; only request %d asked for that",
+				i + 1, n, m, n);
 		if (!c.head && !first_blen)
 			first_blen = len - r.body_off;
 		if (c.head && first_blen &&
 		    r.content_length != (long)first_blen)
-			fail("response %d of %d (to HEAD) has Content-Length %ld; the GET's body has %zu bytes",
-			     i + 1, n, r.content_length, first_blen);
+			kw_fail("response %d of %d (to HEAD) has Content-Length %ld; the GET's body has %zu bytes",
+				i + 1, n, r.content_length, first_blen);
 		off += len;
 	}
 	if (off < c.in_len)
-		fail("%zu more bytes came after the %d responses ('%s'); expected the server to close the connection",
-		     c.in_len - off, n,
-		     quote(c.in + off, c.in_len - off, q1, sizeof(q1)));
+		kw_fail("%zu more bytes came after the %d responses ('%s'); expected the server to close the connection",
+			c.in_len - off, n,
+			quote(c.in + off, c.in_len - off, q1, sizeof(q1)));
 	if (!c.eof && c.recv_err != ECONNRESET)
-		fail("%d responses came in order, but then %s; expected the server to close the connection after the last ('Connection: close')",
-		     n, conv_end_str(&c, end, sizeof(end)));
+		kw_fail("%d responses came in order, but then %s; expected the server to close the connection after the last ('Connection: close')",
+			n, conv_end_str(&c, end, sizeof(end)));
 	printf("%d pipelined responses in order, then the server closed\n", n);
 	free(c.in);
 	free(reqs);
@@ -1909,7 +1626,7 @@ static int cmd_pipeline(int argc, char **argv)
  */
 static void hold_fetch(int *fds, int n)
 {
-	struct conv *cv = xcalloc((size_t)n, sizeof(*cv));
+	struct conv *cv = kw_xcalloc((size_t)n, sizeof(*cv));
 	char *req = keepalive_request("GET", "/", false);
 	struct kw_http_resp r;
 	char why[512];
@@ -1922,13 +1639,13 @@ static void hold_fetch(int *fds, int n)
 	converse(cv, n, conv_has_response);
 	for (i = 0; i < n; i++) {
 		if (!resp_check(&cv[i], NULL, &r, why, sizeof(why)))
-			fail("client %d: %s", i, why);
+			kw_fail("client %d: %s", i, why);
 		if (says_close(&r))
-			fail("client %d: the response says 'Connection: close'; expected a keep-alive connection",
-			     i);
+			kw_fail("client %d: the response says 'Connection: close'; expected a keep-alive connection",
+				i);
 		if (cv[i].eof)
-			fail("client %d: the server closed the connection after its response; expected it to stay open",
-			     i);
+			kw_fail("client %d: the server closed the connection after its response; expected it to stay open",
+				i);
 		free(cv[i].in);
 	}
 	free(cv);
@@ -1973,7 +1690,7 @@ static void drip_send(struct drip_conn *d, const char *start,
 		d->sent++;
 		if (d->sent == 1)
 			d->first_at = now;
-	} else if (!again(errno)) {
+	} else if (!kw_again(errno)) {
 		d->closed_at = now;
 		if (!d->first_at)
 			d->first_at = now;
@@ -1985,7 +1702,7 @@ static void drip_recv(struct drip_conn *d, int64_t now)
 {
 	ssize_t n = recv(d->fd, scratch, sizeof(scratch), 0);
 
-	if (n == 0 || (n < 0 && !again(errno)))
+	if (n == 0 || (n < 0 && !kw_again(errno)))
 		d->closed_at = now;
 }
 
@@ -2004,29 +1721,29 @@ static int cmd_drip(int argc, char **argv)
 	bool use_stdin;
 	int *fds;
 
-	while ((opt = next_opt(argc, argv, ":H:p:t:c:i:e:w:")) != -1) {
+	while ((opt = kw_next_opt(argc, argv, ":H:p:t:c:i:e:w:")) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
 		case 'c':
-			n = (int)num_arg(opt, optarg, 1, MAX_CLIENTS);
+			n = (int)kw_num_arg(opt, optarg, 1, MAX_CLIENTS);
 			break;
 		case 'i':
-			interval = num_arg(opt, optarg, 1, 60000);
+			interval = kw_num_arg(opt, optarg, 1, 60000);
 			break;
 		case 'e':
-			expect = num_arg(opt, optarg, 1, 3600);
+			expect = kw_num_arg(opt, optarg, 1, 3600);
 			break;
 		case 'w':
-			wait_s = num_arg(opt, optarg, 1, 86400);
+			wait_s = kw_num_arg(opt, optarg, 1, 86400);
 			break;
 		}
 	}
 	no_operands(argc, argv);
 	if (!n)
-		die("-c N is required");
+		kw_die("-c N is required");
 	if (!interval)
-		die("-i MS is required");
+		kw_die("-i MS is required");
 
 	sigemptyset(&block);
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++) {
@@ -2035,21 +1752,21 @@ static int cmd_drip(int argc, char **argv)
 	}
 	sigprocmask(SIG_BLOCK, &block, &orig);
 
-	req = xasprintf("GET / HTTP/1.1\r\nHost: %s\r\n", cfg.host_str);
+	req = kw_xasprintf("GET / HTTP/1.1\r\nHost: %s\r\n", cfg.host_str);
 	req_len = strlen(req);
-	fds = xcalloc((size_t)n, sizeof(*fds));
-	dc = xcalloc((size_t)n, sizeof(*dc));
-	pfd = xcalloc((size_t)n + 1, sizeof(*pfd));
+	fds = kw_xcalloc((size_t)n, sizeof(*fds));
+	dc = kw_xcalloc((size_t)n, sizeof(*dc));
+	pfd = kw_xcalloc((size_t)n + 1, sizeof(*pfd));
 	connect_or_fail(fds, n);
-	start = now_ms();
+	start = kw_now_ms();
 	for (i = 0; i < n; i++) {
 		dc[i].fd = fds[i];
 		/* every byte leaves in a segment of its own */
-		set_nodelay(fds[i]);
+		kw_set_nodelay(fds[i]);
 		drip_send(&dc[i], req, req_len, start);
 		if (!dc[i].first_at)
-			fail("client %d: its first byte could not be sent within %d s",
-			     i, cfg.timeout);
+			kw_fail("client %d: its first byte could not be sent within %d s",
+				i, cfg.timeout);
 	}
 	printf("ready\n");
 	fflush(stdout);
@@ -2058,7 +1775,7 @@ static int cmd_drip(int argc, char **argv)
 	end = start + (int64_t)wait_s * 1000;
 	next_tick = start + (int64_t)interval;
 	while (!got_signal) {
-		int64_t now = now_ms(), wake = next_tick < end ? next_tick : end;
+		int64_t now = kw_now_ms(), wake = next_tick < end ? next_tick : end;
 		int np = 0, ms, rc;
 		struct timespec ts;
 
@@ -2072,8 +1789,8 @@ static int cmd_drip(int argc, char **argv)
 				continue;
 			}
 			if (expect && now >= limit)
-				fail("client %d: still open %lu s after its first byte (%zu bytes sent, %d of %d connections closed); expected the server to close it within %lu s",
-				     i, expect, d->sent, nclosed, n, expect);
+				kw_fail("client %d: still open %lu s after its first byte (%zu bytes sent, %d of %d connections closed); expected the server to close it within %lu s",
+					i, expect, d->sent, nclosed, n, expect);
 			if (expect && limit < wake)
 				wake = limit;
 		}
@@ -2099,20 +1816,20 @@ static int cmd_drip(int argc, char **argv)
 			pfd[np].events = POLLIN;
 			pfd[np++].revents = 0;
 		}
-		ms = ms_left(wake);
+		ms = kw_ms_left(wake);
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (long)(ms % 1000) * 1000000;
 		rc = ppoll(pfd, (nfds_t)np, &ts, &orig);
 		if (rc < 0 && errno != EINTR)
-			die("ppoll: %s", strerror(errno));
+			kw_die("ppoll: %s", strerror(errno));
 		if (rc <= 0)
 			continue;
-		now = now_ms();
+		now = kw_now_ms();
 		if (use_stdin && pfd[np - 1].revents) {
 			ssize_t len = read(STDIN_FILENO, scratch,
 					   sizeof(scratch));
 
-			if (len == 0 || (len < 0 && !again(errno)))
+			if (len == 0 || (len < 0 && !kw_again(errno)))
 				break;
 		}
 		/* the polled sockets are the open ones, in order */
@@ -2131,9 +1848,9 @@ static int cmd_drip(int argc, char **argv)
 		close(dc[i].fd);
 		if (!dc[i].closed_at) {
 			if (expect)
-				fail("client %d: still open when kwnet stopped after %.1f s (%zu bytes sent); expected the server to close it within %lu s of its first byte",
-				     i, (double)(now_ms() - start) / 1000,
-				     dc[i].sent, expect);
+				kw_fail("client %d: still open when kwnet stopped after %.1f s (%zu bytes sent); expected the server to close it within %lu s of its first byte",
+					i, (double)(kw_now_ms() - start) / 1000,
+					dc[i].sent, expect);
 			continue;
 		}
 		if (!nclosed++ || took < min_ms)
@@ -2177,9 +1894,10 @@ int main(int argc, char **argv)
 
 	/* a write to a closed connection must fail, not kill us */
 	signal(SIGPIPE, SIG_IGN);
+	kw_set_prog("kwnet", cmd_name, "kwnet help");
 
 	if (argc < 2)
-		die("no subcommand given (see 'kwnet help')");
+		kw_die("no subcommand given (see 'kwnet help')");
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "--help")) {
 		fputs(usage_text, stdout);
@@ -2188,8 +1906,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[1], commands[i].name)) {
 			cmd_name = commands[i].name;
+			kw_set_prog("kwnet", cmd_name, "kwnet help");
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	}
-	die("unknown subcommand '%s' (see 'kwnet help')", argv[1]);
+	kw_die("unknown subcommand '%s' (see 'kwnet help')", argv[1]);
 }

@@ -2,13 +2,22 @@
 /*
  * test_kwlib.c - CMocka unit tests of checker/src/kwlib.c.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -900,6 +909,756 @@ static void test_ulong(void **state)
 					&v), -1);
 }
 
+/* ---- more HTTP heads: repeated fields, why malformed ------------------- */
+
+static void test_http_field_next(void **state)
+{
+	const struct kw_http_field *f;
+
+	(void)state;
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\n"
+			       "Server-Timing: a;dur=1\r\n"
+			       "X: y\r\n"
+			       "server-timing: fib;dur=2\r\n"
+			       "Content-Length: 0\r\n"
+			       "Content-Length: 0\r\n"
+			       "\r\n"), 0);
+	f = kw_http_field_next(&resp, "Server-Timing", NULL);
+	assert_non_null(f);
+	assert_value(f->value, f->value_len, "a;dur=1");
+	f = kw_http_field_next(&resp, "SERVER-TIMING", f);
+	assert_non_null(f);
+	assert_value(f->value, f->value_len, "fib;dur=2");
+	assert_null(kw_http_field_next(&resp, "Server-Timing", f));
+	assert_null(kw_http_field_next(&resp, "Nope", NULL));
+	assert_int_equal(kw_http_field_count(&resp, "server-timing"), 2);
+	/* equal Content-Lengths parse; counting shows there are two */
+	assert_int_equal(kw_http_field_count(&resp, "Content-Length"), 2);
+	assert_int_equal(kw_http_field_count(&resp, "X"), 1);
+	assert_int_equal(kw_http_field_count(&resp, "Y"), 0);
+}
+
+static void test_http_malformed_why(void **state)
+{
+	static const char r[] = "HTTP/1.1 200 OK\r\nGood: 1\r\nBad line\r\n\r\n";
+	char why[256];
+
+	(void)state;
+	assert_int_equal(kw_http_parse(r, strlen(r), &resp), -1);
+	assert_ptr_equal(kw_http_malformed_why(r, strlen(r), &resp, why,
+					       sizeof(why)), why);
+	assert_string_equal(why, "malformed response: header line without ':' (line 3: 'Bad line\\r\\n')");
+
+	/* a status line cut short, with a control byte */
+	assert_int_equal(kw_http_parse("HTTP/1.1 2\x01\n", 12, &resp), -1);
+	kw_http_malformed_why("HTTP/1.1 2\x01\n", 12, &resp, why, sizeof(why));
+	assert_string_equal(why, "malformed response: status line is not 'HTTP/1.x NNN reason' (line 1: 'HTTP/1.1 2\\x01\\n')");
+}
+
+/* ---- Server-Timing ------------------------------------------------------ */
+
+static const char *dur(const char *v, uint64_t *us)
+{
+	*us = 424242;
+	return kw_server_timing_dur(v, strlen(v), "fib", us);
+}
+
+static void test_timing_good(void **state)
+{
+	static const struct {
+		const char *v;
+		uint64_t us;
+	} good[] = {
+		{ "fib;dur=12.345", 12345 },
+		{ "fib;dur=0", 0 },
+		{ "fib;dur=0.001", 1 },
+		{ "fib;dur=7.5", 7500 },
+		{ "fib;dur=7.50", 7500 },
+		{ "fib;dur=123456789", 123456789000ULL },
+		{ "db;dur=53, fib;dur=2.25", 2250 },
+		{ "db, fib;desc=\"a, b;dur=9\";dur=3", 3000 },
+		{ "fib ; dur = 3 ", 3000 },
+		{ "fib;DUR=4", 4000 },
+		{ "fib;dur=5;dur=x", 5000 },	/* the first dur counts */
+		{ ",fib;dur=6,", 6000 },
+		{ "fib;dur=7, fib;dur=8", 7000 },
+		{ "fibonacci;dur=1, fib;dur=9", 9000 },
+	};
+	uint64_t us;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *why = dur(good[i].v, &us);
+
+		if (why)
+			fail_msg("'%s': %s", good[i].v, why);
+		if (us != good[i].us)
+			fail_msg("'%s': %llu us", good[i].v,
+				 (unsigned long long)us);
+	}
+	/* not NUL-terminated: only len bytes count */
+	assert_null(kw_server_timing_dur("fib;dur=12345", 11, "fib", &us));
+	assert_int_equal(us, 123000);
+}
+
+static void test_timing_bad(void **state)
+{
+	static const struct {
+		const char *v;
+		const char *why;	/* how the reason starts */
+	} bad[] = {
+		{ "", "no such metric" },
+		{ "   ", "no such metric" },
+		{ "db;dur=1", "no such metric" },
+		{ "FIB;dur=1", "no such metric" },
+		{ "fibx;dur=1", "no such metric" },
+		{ "fib", "the metric has no dur" },
+		{ "fib;desc=x", "the metric has no dur" },
+		{ "db;dur=1, fib", "the metric has no dur" },
+		{ "fib;dur=-1", "its dur is not" },
+		{ "fib;dur=1.2345", "its dur is not" },
+		{ "fib;dur=1.", "its dur is not" },
+		{ "fib;dur=.5", "its dur is not" },
+		{ "fib;dur=1e3", "its dur is not" },
+		{ "fib;dur=0x10", "its dur is not" },
+		{ "fib;dur=\"1\"", "its dur is not" },
+		{ "fib;dur=99999999999999999999", "its dur is too large" },
+		{ "fib;dur=", "malformed" },
+		{ "fib;dur", "malformed" },
+		{ "fib dur=1", "malformed" },
+		{ "fib;;dur=1", "malformed" },
+		{ "fib;dur=1 2", "malformed" },
+		{ "fib;desc=\"open", "malformed" },
+		{ "fib;desc=\"a\\\"", "malformed" },
+		{ "=1", "malformed" },
+	};
+	uint64_t us;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = dur(bad[i].v, &us);
+
+		if (!why)
+			fail_msg("'%s' was accepted", bad[i].v);
+		if (strncmp(why, bad[i].why, strlen(bad[i].why)))
+			fail_msg("'%s': '%s', expected '%s...'", bad[i].v, why,
+				 bad[i].why);
+		assert_int_equal(us, 424242);
+	}
+}
+
+/* ---- quoting, random numbers ------------------------------------------- */
+
+static void test_quote(void **state)
+{
+	char buf[64], big[512];
+	char all[256];
+	size_t i;
+
+	(void)state;
+	assert_string_equal(kw_quote("abc", 3, 60, buf, sizeof(buf)), "abc");
+	assert_string_equal(kw_quote("", 0, 60, buf, sizeof(buf)), "");
+	assert_string_equal(kw_quote("a\r\n\t\\'\"b", 8, 60, buf, sizeof(buf)),
+			    "a\\r\\n\\t\\\\\\'\"b");
+	assert_string_equal(kw_quote("\x00\x1f\x7f\xff", 4, 60, buf,
+				     sizeof(buf)), "\\x00\\x1f\\x7f\\xff");
+	/* only len bytes, NULs included */
+	assert_string_equal(kw_quote("ab\0cd", 5, 60, buf, sizeof(buf)),
+			    "ab\\x00cd");
+	/* cut at about max characters */
+	memset(all, 'x', sizeof(all));
+	kw_quote(all, 100, 10, buf, sizeof(buf));
+	assert_string_equal(buf, "xxxxxxxxxx...");
+	kw_quote(all, 10, 10, buf, sizeof(buf));
+	assert_string_equal(buf, "xxxxxxxxxx");
+	/* or where the buffer ends, whatever max says */
+	kw_quote(all, sizeof(all), 1000, buf, 20);
+	assert_true(strlen(buf) < 20);
+	assert_string_equal(buf + strlen(buf) - 3, "...");
+	/* every byte: never more than max + an escape + "..." */
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = (char)i;
+	kw_quote(all, sizeof(all), 200, big, sizeof(big));
+	assert_true(strlen(big) <= 200 + 4 + 3);
+	for (i = 0; big[i]; i++)
+		assert_true(big[i] >= 0x20 && big[i] < 0x7f);
+}
+
+static void test_splitmix64(void **state)
+{
+	uint64_t s = 0;
+
+	(void)state;
+	/* the published sequence of splitmix64 from 0 */
+	assert_true(kw_splitmix64(&s) == 0xe220a8397b1dcdafULL);
+	assert_true(kw_splitmix64(&s) == 0x6e789e6aa1b965f4ULL);
+	assert_true(kw_splitmix64(&s) == 0x06c45d188009454fULL);
+	s = 42;
+	assert_true(kw_splitmix64(&s) == 0xbdd732262feb6e95ULL);
+	assert_true(kw_splitmix64(&s) == 0x28efe333b266f103ULL);
+}
+
+static void test_random_upto(void **state)
+{
+	static const uint64_t want42[] = { 152, 313, 959, 562, 475 };
+	uint64_t s = 42, t;
+	unsigned int seen[8] = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(kw_random_upto(&s, 1000), want42[i]);
+	s = 1;
+	for (i = 0; i < 100; i++)
+		assert_int_equal(kw_random_upto(&s, 0), 0);
+	for (i = 0; i < 8000; i++)
+		seen[kw_random_upto(&s, 7)]++;
+	for (i = 0; i < 8; i++)
+		assert_true(seen[i] > 800 && seen[i] < 1200);
+	/* the whole range: the draw itself */
+	s = 5;
+	t = 5;
+	assert_true(kw_random_upto(&s, UINT64_MAX) == kw_splitmix64(&t));
+}
+
+/* ---- messages, options, memory ----------------------------------------- */
+
+/* Run @fn in a child; its stderr into @err, its exit status returned. */
+static int in_child(void (*fn)(void), char *err, size_t size)
+{
+	int pfd[2], status;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		dup2(pfd[1], 2);
+		fn();
+		_exit(99);
+	}
+	close(pfd[1]);
+	while (got + 1 < size &&
+	       (n = read(pfd[0], err + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void child_die(void)
+{
+	kw_set_prog("kwx", "sub", "kwx help");
+	kw_die("bad %s %d", "thing", 7);
+}
+
+static void child_fail(void)
+{
+	kw_set_prog("kwx", "", "kwx -h");
+	kw_note("first %d", 1);
+	kw_fail("then %s", "this");
+}
+
+static void child_next_opt_unknown(void)
+{
+	char *argv[] = { "sub", "-a", "-z", NULL };
+
+	kw_set_prog("kwx", "sub", "kwx help");
+	optind = 1;
+	opterr = 0;
+	if (kw_next_opt(3, argv, ":ab:") == 'a')
+		kw_next_opt(3, argv, ":ab:");
+	_exit(0);
+}
+
+static void child_next_opt_missing(void)
+{
+	char *argv[] = { "sub", "-b", NULL };
+
+	kw_set_prog("kwx", "", "kwx -h");
+	optind = 1;
+	kw_next_opt(2, argv, ":ab:");
+	_exit(0);
+}
+
+static void child_num_arg(void)
+{
+	kw_set_prog("kwx", "", "kwx -h");
+	kw_num_arg('n', "12x", 1, 10);
+}
+
+static void child_num_arg_range(void)
+{
+	kw_set_prog("kwx", "", "kwx -h");
+	kw_num_arg('n', "11", 1, 10);
+}
+
+static void child_host_arg(void)
+{
+	kw_set_prog("kwx", "", "kwx -h");
+	kw_host_arg('H', "1.2.3");
+}
+
+static void child_port_arg(void)
+{
+	kw_set_prog("kwx", "", "kwx -h");
+	kw_port_arg('p', "65536");
+}
+
+static void test_messages(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(in_child(child_die, err, sizeof(err)), KW_EXIT_USAGE);
+	assert_string_equal(err, "kwx sub: bad thing 7\n");
+	assert_int_equal(in_child(child_fail, err, sizeof(err)), KW_EXIT_CHECK);
+	assert_string_equal(err, "kwx: first 1\nkwx: then this\n");
+}
+
+static void test_options(void **state)
+{
+	char err[512];
+	char *argv[] = { "sub", "-a", "-b", "val", "operand", NULL };
+	int c;
+
+	(void)state;
+	assert_int_equal(in_child(child_next_opt_unknown, err, sizeof(err)),
+			 KW_EXIT_USAGE);
+	assert_string_equal(err, "kwx sub: unknown option -z (see 'kwx help')\n");
+	assert_int_equal(in_child(child_next_opt_missing, err, sizeof(err)),
+			 KW_EXIT_USAGE);
+	assert_string_equal(err, "kwx: option -b needs a value\n");
+	assert_int_equal(in_child(child_num_arg, err, sizeof(err)),
+			 KW_EXIT_USAGE);
+	assert_string_equal(err, "kwx: invalid -n '12x': expected a number from 1 to 10\n");
+	assert_int_equal(in_child(child_num_arg_range, err, sizeof(err)),
+			 KW_EXIT_USAGE);
+	assert_string_equal(err, "kwx: invalid -n '11': expected a number from 1 to 10\n");
+	assert_int_equal(in_child(child_host_arg, err, sizeof(err)),
+			 KW_EXIT_USAGE);
+	assert_string_equal(err, "kwx: invalid -H '1.2.3': expected an IPv4 address such as 127.0.0.1\n");
+	assert_int_equal(in_child(child_port_arg, err, sizeof(err)),
+			 KW_EXIT_USAGE);
+	assert_string_equal(err, "kwx: invalid -p '65536': expected a port from 1 to 65535\n");
+
+	/* and when all is well, in this process */
+	optind = 1;
+	assert_int_equal(kw_next_opt(5, argv, ":ab:"), 'a');
+	c = kw_next_opt(5, argv, ":ab:");
+	assert_int_equal(c, 'b');
+	assert_string_equal(optarg, "val");
+	assert_int_equal(kw_next_opt(5, argv, ":ab:"), -1);
+	assert_int_equal(optind, 4);
+	optind = 1;
+	assert_int_equal(kw_num_arg('n', "10", 1, 10), 10);
+	assert_int_equal(kw_host_arg('H', "10.0.0.1"), 0x0a000001);
+	assert_int_equal(kw_port_arg('p', "8080"), 8080);
+}
+
+static void test_memory(void **state)
+{
+	char *s, *p;
+	int *v;
+
+	(void)state;
+	v = kw_xcalloc(0, 0);	/* never NULL */
+	assert_non_null(v);
+	free(v);
+	v = kw_xcalloc(4, sizeof(*v));
+	assert_int_equal(v[0] | v[1] | v[2] | v[3], 0);
+	v = kw_xrealloc(v, 1000 * sizeof(*v));
+	v[999] = 1;
+	free(v);
+	s = kw_xasprintf("%s-%d", "a", 12);
+	assert_string_equal(s, "a-12");
+	free(s);
+	p = kw_xrealloc(NULL, 0);
+	assert_non_null(p);
+	free(p);
+}
+
+/* ---- time and sockets --------------------------------------------------- */
+
+static void test_time(void **state)
+{
+	int64_t ns = kw_now_ns(), us = kw_now_us(), ms = kw_now_ms();
+
+	(void)state;
+	assert_true(us >= ns / 1000 && us - ns / 1000 < 1000000);
+	assert_true(ms >= ns / 1000000 && ms - ns / 1000000 < 1000);
+	assert_true(kw_now_ns() >= ns);
+	assert_int_equal(kw_ms_left(ms - 5), 0);
+	assert_int_equal(kw_ms_left(0), 0);
+	assert_true(kw_ms_left(kw_now_ms() + 10000) > 9000);
+	assert_int_equal(kw_ms_left(INT64_MAX / 2), INT_MAX);
+	assert_true(kw_again(EAGAIN) && kw_again(EWOULDBLOCK) &&
+		    kw_again(EINTR));
+	assert_false(kw_again(EPIPE) || kw_again(0));
+}
+
+/* A socket listening on 127.0.0.1, its port in *@port. */
+static int listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(0x7f000001);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void test_connect_all(void **state)
+{
+	int port, lfd = listener(&port), fds[3] = { 7, 7, 7 }, bad = -1, i;
+
+	(void)state;
+	assert_int_equal(kw_connect_all(0x7f000001, port, kw_now_ms() + 2000,
+					fds, 3, &bad), 0);
+	for (i = 0; i < 3; i++) {
+		int c = accept(lfd, NULL, NULL), on = 0;
+		socklen_t len = sizeof(on);
+
+		assert_true(fds[i] >= 0 && c >= 0);
+		kw_set_nodelay(fds[i]);
+		assert_int_equal(getsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY,
+					    &on, &len), 0);
+		assert_int_equal(on, 1);
+		assert_int_equal(send(fds[i], "x", 1, MSG_NOSIGNAL), 1);
+		close(fds[i]);
+		close(c);
+	}
+	close(lfd);
+	/* nothing listens there now */
+	assert_int_equal(kw_connect_all(0x7f000001, port, kw_now_ms() + 2000,
+					fds, 2, &bad), ECONNREFUSED);
+	assert_int_equal(bad, 0);
+	assert_int_equal(fds[0], -1);
+	assert_int_equal(fds[1], -1);
+}
+
+static void test_send_all(void **state)
+{
+	static char big[4 << 20];
+	char buf[16];
+	size_t sent = 1;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+				    sv), 0);
+	assert_int_equal(kw_send_all(sv[0], "hello", 5, kw_now_ms() + 1000,
+				     &sent), 0);
+	assert_int_equal(sent, 5);
+	assert_int_equal(recv(sv[1], buf, sizeof(buf), 0), 5);
+	assert_memory_equal(buf, "hello", 5);
+	/* nobody reads: it stops at the deadline */
+	assert_int_equal(kw_send_all(sv[0], big, sizeof(big),
+				     kw_now_ms() + 100, &sent), ETIMEDOUT);
+	assert_true(sent > 0 && sent < sizeof(big));
+	/* the peer is gone */
+	close(sv[1]);
+	assert_int_equal(kw_send_all(sv[0], "x", 1, kw_now_ms() + 100, &sent),
+			 EPIPE);
+	assert_int_equal(sent, 0);
+	close(sv[0]);
+}
+
+/* A socket pair: what is written to sv[1] is read by kw_http_read(sv[0]). */
+static int sv[2];
+static struct kw_http_msg msg;
+
+static int read_setup(void **state)
+{
+	(void)state;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -1;
+	memset(&msg, 0, sizeof(msg));
+	msg.head_max = 1024;
+	msg.body_max = 100;
+	return 0;
+}
+
+static int read_teardown(void **state)
+{
+	(void)state;
+	close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	free(msg.buf);
+	return 0;
+}
+
+static void put(const char *s)
+{
+	assert_int_equal(write(sv[1], s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static enum kw_read read_ms(int ms)
+{
+	return kw_http_read(sv[0], &msg, kw_now_ms() + ms);
+}
+
+static void test_read_content_length(void **state)
+{
+	(void)state;
+	put("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	assert_int_equal(read_ms(1000), KW_READ_DONE);
+	assert_true(msg.head_done);
+	assert_int_equal(msg.r.status, 200);
+	assert_int_equal(msg.total, msg.len);
+	assert_memory_equal(msg.buf + msg.r.body_off, "hello", 5);
+	/* the struct is kept for the next, here with bytes after it */
+	put("HTTP/1.1 404 No\r\nContent-Length: 2\r\n\r\nnoEXTRA");
+	assert_int_equal(read_ms(1000), KW_READ_DONE);
+	assert_int_equal(msg.r.status, 404);
+	assert_int_equal(msg.len - msg.total, 5);
+	assert_memory_equal(msg.buf + msg.total, "EXTRA", 5);
+}
+
+static void test_read_stops_at_the_end(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	/* once the head is in, nothing past the framed end is read */
+	put("HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n");
+	msg.body_max = 1000;
+	assert_int_equal(read_ms(50), KW_READ_TIMEOUT);
+	assert_true(msg.head_done);
+	assert_int_equal(msg.len, msg.r.body_off);
+	{
+		char body[300];
+
+		memset(body, 'b', sizeof(body));
+		assert_int_equal(write(sv[1], body, sizeof(body)), 300);
+	}
+	put("NEXT");
+	/* a new read starts over: the 300 bytes are not a head */
+	assert_int_equal(read_ms(100), KW_READ_MALFORMED);
+	assert_int_equal(recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
+}
+
+static void test_read_pieces(void **state)
+{
+	static const char r[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+				"Content-Length: 10\r\n\r\n0123456789";
+	pid_t pid;
+	size_t i;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (i = 0; i < sizeof(r) - 1; i++) {
+			if (write(sv[1], r + i, 1) != 1)
+				_exit(1);
+			usleep(500);
+		}
+		_exit(0);
+	}
+	assert_int_equal(read_ms(5000), KW_READ_DONE);
+	assert_int_equal(msg.len, sizeof(r) - 1);
+	assert_value(msg.r.content_type, msg.r.content_type_len, "text/plain");
+	assert_memory_equal(msg.buf + msg.r.body_off, "0123456789", 10);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+static void test_read_big_body(void **state)
+{
+	size_t size = 3 << 20, i;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	msg.body_max = size;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *b = malloc(size);
+		int n = snprintf(NULL, 0, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", size);
+		char head[128];
+
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", size);
+		for (i = 0; i < size; i++)
+			b[i] = (char)('0' + i % 10);
+		if (write(sv[1], head, (size_t)n) != n)
+			_exit(1);
+		for (i = 0; i < size;) {
+			ssize_t w = write(sv[1], b + i, size - i);
+
+			if (w <= 0)
+				_exit(1);
+			i += (size_t)w;
+		}
+		_exit(0);
+	}
+	assert_int_equal(read_ms(10000), KW_READ_DONE);
+	assert_int_equal(msg.total - msg.r.body_off, size);
+	assert_true(msg.cap <= msg.len + 65536);
+	for (i = 0; i < size; i += 4099)
+		assert_int_equal(msg.buf[msg.r.body_off + i], '0' + i % 10);
+	/* the head was parsed again after the buffer moved */
+	assert_int_equal(msg.r.content_length, (long)size);
+	assert_memory_equal(msg.r.status_line, "HTTP/1.1 200 OK", 15);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+static void test_read_head_and_no_body(void **state)
+{
+	(void)state;
+	msg.head = 1;
+	put("HTTP/1.1 200 OK\r\nContent-Length: 55\r\n\r\n");
+	assert_int_equal(read_ms(1000), KW_READ_DONE);
+	assert_int_equal(msg.total, msg.len);
+	assert_int_equal(msg.r.content_length, 55);
+	msg.head = 0;
+	msg.need_length = 1;
+	put("HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(read_ms(1000), KW_READ_DONE);
+	assert_int_equal(msg.r.status, 204);
+	put("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(read_ms(1000), KW_READ_DONE);
+	assert_int_equal(msg.total, msg.r.body_off);
+}
+
+static void test_read_until_close(void **state)
+{
+	(void)state;
+	put("HTTP/1.1 400 Bad\r\n\r\nno length");
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(read_ms(1000), KW_READ_DONE);
+	assert_int_equal(msg.total, msg.len);
+	assert_memory_equal(msg.buf + msg.r.body_off, "no length", 9);
+}
+
+static void test_read_need_length(void **state)
+{
+	(void)state;
+	msg.need_length = 1;
+	put("HTTP/1.1 200 OK\r\n\r\n55");
+	assert_int_equal(read_ms(1000), KW_READ_NO_LENGTH);
+	assert_true(msg.head_done);
+	assert_int_equal(msg.r.status, 200);
+}
+
+static void test_read_body_too_big(void **state)
+{
+	(void)state;
+	/* a Content-Length over the limit: at once, whatever came */
+	put("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n\r\n55");
+	assert_int_equal(read_ms(5000), KW_READ_BODY_TOO_BIG);
+	assert_int_equal(msg.r.content_length, 99999999999999L);
+	assert_int_equal(msg.len - msg.r.body_off, 2);
+	/*
+	 * to the close: one byte over is enough (a head_max of just the
+	 * head, so that the first read takes no more)
+	 */
+	msg.body_max = 10;
+	msg.head_max = 19;
+	put("HTTP/1.1 200 OK\r\n\r\n0123456789A and more that is never read");
+	assert_int_equal(read_ms(1000), KW_READ_BODY_TOO_BIG);
+	assert_int_equal(msg.r.body_off, 19);
+	assert_int_equal(msg.len - msg.r.body_off, 11);
+	/* and the rest was left unread */
+	{
+		char rest[64];
+
+		assert_int_equal(recv(sv[0], rest, sizeof(rest), MSG_DONTWAIT),
+				 28);
+		assert_memory_equal(rest, " and more", 9);
+	}
+	/* never more than head_max + body_max + 1 in all */
+	msg.head_max = 30;
+	put("HTTP/1.1 200 OK\r\n\r\n0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	assert_int_equal(read_ms(1000), KW_READ_BODY_TOO_BIG);
+	assert_true(msg.len <= 30 + 10 + 1);
+}
+
+static void test_read_head_too_big(void **state)
+{
+	char line[100];
+	int i;
+
+	(void)state;
+	put("HTTP/1.1 200 OK\r\n");
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "X-Pad: ", 7);
+	line[98] = '\r';
+	line[99] = '\n';
+	for (i = 0; i < 20; i++)
+		assert_int_equal(write(sv[1], line, sizeof(line)), 100);
+	assert_int_equal(read_ms(1000), KW_READ_HEAD_TOO_BIG);
+	assert_int_equal(msg.len, msg.head_max);
+	assert_false(msg.head_done);
+}
+
+static void test_read_malformed(void **state)
+{
+	(void)state;
+	put("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n");
+	assert_int_equal(read_ms(1000), KW_READ_MALFORMED);
+	assert_string_equal(msg.r.error, "Content-Length is not a number");
+	put("SSH-2.0\r\n");
+	assert_int_equal(read_ms(1000), KW_READ_MALFORMED);
+}
+
+static void test_read_eof_and_timeout(void **state)
+{
+	(void)state;
+	put("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel");
+	assert_int_equal(read_ms(50), KW_READ_TIMEOUT);
+	assert_true(msg.head_done);
+	assert_int_equal(msg.len - msg.r.body_off, 3);
+	put("HTTP/1.1 200 OK\r\nContent-");
+	assert_int_equal(read_ms(50), KW_READ_TIMEOUT);
+	assert_false(msg.head_done);
+	assert_int_equal(msg.len, 25);
+	close(sv[1]);
+	sv[1] = -1;
+	assert_int_equal(read_ms(1000), KW_READ_EOF);
+	assert_int_equal(msg.len, 0);
+	assert_string_equal(kw_read_str(KW_READ_EOF, 0),
+			    "the server closed the connection");
+	assert_string_equal(kw_read_str(KW_READ_TIMEOUT, 0), "timed out");
+	assert_string_equal(kw_read_str(KW_READ_ERROR, ECONNRESET),
+			    strerror(ECONNRESET));
+}
+
+static void test_read_reset(void **state)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int port, lfd = listener(&port), fd, c, bad;
+
+	(void)state;
+	assert_int_equal(kw_connect_all(0x7f000001, port, kw_now_ms() + 2000,
+					&fd, 1, &bad), 0);
+	c = accept(lfd, NULL, NULL);
+	assert_true(c >= 0);
+	assert_int_equal(write(c, "HTTP/1.1 200 OK\r\n", 17), 17);
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c);
+	close(lfd);
+	assert_int_equal(kw_http_read(fd, &msg, kw_now_ms() + 2000),
+			 KW_READ_ERROR);
+	assert_int_equal(msg.err, ECONNRESET);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -945,6 +1704,43 @@ int main(void)
 		cmocka_unit_test(test_ipv4_str),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_ulong),
+		cmocka_unit_test(test_http_field_next),
+		cmocka_unit_test(test_http_malformed_why),
+		cmocka_unit_test(test_timing_good),
+		cmocka_unit_test(test_timing_bad),
+		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_splitmix64),
+		cmocka_unit_test(test_random_upto),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_connect_all),
+		cmocka_unit_test(test_send_all),
+		cmocka_unit_test_setup_teardown(test_read_content_length,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_stops_at_the_end,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_pieces, read_setup,
+						read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_big_body, read_setup,
+						read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_head_and_no_body,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_until_close,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_need_length,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_body_too_big,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_head_too_big,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_malformed,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_eof_and_timeout,
+						read_setup, read_teardown),
+		cmocka_unit_test_setup_teardown(test_read_reset, read_setup,
+						read_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
