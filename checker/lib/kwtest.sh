@@ -239,6 +239,54 @@ kw_hold_end() {
 	wait "$KW_HOLD_PID" 2>/dev/null
 }
 
+# kw_fib_big SECONDS: an N whose answer takes about SECONDS here, sized
+# from the client's own times for /fib/100000 and /fib/300000 (never from
+# what the server says), extrapolated at the rate between the two. Between
+# 300,000 and 20,000,000; the module must have been loaded with
+# fib_max=20000000. It runs in a subshell: call it as
+# big=$(kw_fib_big 4) || kw_fail "$big".
+kw_fib_big() {
+	out=$(kwfib time -n 1 -t "$(kw_secs 60)" 100000 300000 2>&1) ||
+		kw_fail "timing /fib/100000 and /fib/300000 failed: $out"
+	us=$(echo "$out" | sed -n 's/.* best_us=\([0-9][0-9]*\).*/\1/p' | tr '\n' ' ')
+	# shellcheck disable=SC2086 # two numbers
+	set -- "$1" $us
+	[ $# -eq 3 ] || kw_fail "kwfib time did not time both N: $out"
+	# busybox awk has no pow(): N grows by 3^(1/4) a step, the time by
+	# the fourth root of the ratio measured over a factor of 3.
+	awk -v s="$1" -v t1="$2" -v t3="$3" '
+	function root(x, y, i) {
+		y = x
+		for (i = 0; i < 40; i++)
+			y = (y + x / y) / 2
+		return y
+	}
+	BEGIN {
+		r = t3 / (t1 + 1)
+		if (r < 3) r = 3
+		f = root(root(r))
+		n = 300000
+		for (t = t3; t < s * 1e6 && n < 20000000; t *= f)
+			n *= 1.31607
+		if (n > 20000000) n = 20000000
+		printf "%d\n", n }'
+}
+
+# kw_cpu_busy SECONDS: how busy the CPUs were (all of them, in percent)
+# over the next SECONDS, from /proc/stat.
+kw_cpu_busy() {
+	a=$(head -n 1 /proc/stat)
+	sleep "$1"
+	b=$(head -n 1 /proc/stat)
+	printf '%s\n%s\n' "$a" "$b" | awk '{
+		t = 0
+		for (i = 2; i <= NF; i++) t += $i
+		idle = $5 + $6
+		if (NR == 1) { t0 = t; i0 = idle; next }
+		dt = t - t0
+		printf "%d\n", dt ? 100 * (dt - (idle - i0)) / dt : 0 }'
+}
+
 # kw_taint_ok: no oops, warning or soft lockup since boot.
 kw_taint_ok() {
 	t=$(cat /proc/sys/kernel/tainted)

@@ -196,10 +196,10 @@ class Handler(socketserver.BaseRequestHandler):
             chunk = b"0123456789" * 1000
             while True:
                 sock.sendall(chunk)
-        self.send(sock, status, body, headers,
-                  head and mode != "head-body")
-        if mode == "extra":
-            sock.sendall(b"JUNK")
+        # "extra": the junk in the same write as the body, so that it is
+        # there when the client has read the body, however busy the host.
+        self.send(sock, status, body + (b"JUNK" if mode == "extra" else b""),
+                  headers, head and mode != "head-body")
         if mode in ("long-length", "no-length"):
             time.sleep(HALF_FOREVER)
             return False
