@@ -1,5 +1,5 @@
 # shellcheck shell=sh disable=SC1090 # busybox sh; sources $KW_LIB
-# Two clients ask for answers of about 8 s each and go away after 1 s. The
+# Two clients ask for answers of about 8 s each and go away after 2 s. The
 # computations stop at their next step: stats/cancelled counts both within
 # 2 s (scaled), and then the CPUs are mostly idle (measured by the kernel's
 # own /proc/stat, not by the module). A server that computes on for nobody
@@ -10,11 +10,17 @@ kw_start fib_max=20000000
 big=$(kw_fib_big 8) || kw_fail "$big"
 kw_note "F($big) takes about 8 s here"
 read -r before <"$S/cancelled" || kw_fail "cannot read $S/cancelled"
-curl -s -o /dev/null --max-time 1 "http://127.0.0.1:9999/fib/$big" &
-c1=$!
-curl -s -o /dev/null --max-time 1 "http://127.0.0.1:9999/fib/$((big + 1))" &
-c2=$!
-wait $c1 $c2
+read -r accepted <"$S/accepted" || kw_fail "cannot read $S/accepted"
+# Each client sends its request, waits 2 s and closes (nc -q 0: at the end
+# of its input).
+for n in "$big" "$((big + 1))"; do
+	{
+		printf 'GET /fib/%s HTTP/1.1\r\nHost: kweb\r\n\r\n' "$n"
+		sleep 2
+	} | nc.openbsd -q 0 127.0.0.1 9999 >/dev/null 2>&1 &
+done
+kw_wait_stat accepted $((accepted + 2))
+wait
 n=0
 while read -r now <"$S/cancelled" && [ $((now - before)) -lt 2 ]; do
 	[ $n -lt $(($(kw_secs 2) * 10)) ] ||

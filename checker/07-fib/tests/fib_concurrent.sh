@@ -5,13 +5,17 @@
 # it. A server that computes under a lock, in the accept work, or on a
 # workqueue that runs one item at a time keeps everyone waiting.
 . "$KW_LIB"
+S=/sys/kernel/webserver/net/data/stats
 kw_start fib_max=20000000
 big=$(kw_fib_big 4) || kw_fail "$big"
 kw_note "F($big) takes about 4 s here"
-kwfib verify -t "$(kw_secs 120)" "$big" >big1.out 2>&1 &
+read -r accepted <"$S/accepted" || kw_fail "cannot read $S/accepted"
+curl -s -o big1.out --max-time "$(kw_secs 120)" "http://127.0.0.1:9999/fib/$big" &
 p1=$!
-kwfib verify -t "$(kw_secs 120)" "$((big - 1))" >big2.out 2>&1 &
+curl -s -o big2.out --max-time "$(kw_secs 120)" "http://127.0.0.1:9999/fib/$((big - 1))" &
 p2=$!
+# Both connected, and a moment for their requests to be read.
+kw_wait_stat accepted $((accepted + 2))
 sleep 1
 i=0
 while [ $i -lt 3 ]; do
@@ -23,7 +27,14 @@ while [ $i -lt 3 ]; do
 done
 kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null ||
 	kw_note "both long answers came before the short ones were done: F($big) was quicker than expected"
-wait $p1 || kw_fail "F($big) was wrong or not answered: $(tail -n 3 big1.out)"
-wait $p2 || kw_fail "F($((big - 1))) was wrong or not answered: $(tail -n 3 big2.out)"
+wait $p1 || kw_fail "F($big) was not answered (curl's exit status $?)"
+wait $p2 || kw_fail "F($((big - 1))) was not answered (curl's exit status $?)"
+for n in "$big" "$((big - 1))"; do
+	f=big1.out
+	[ "$n" = "$big" ] || f=big2.out
+	want=$(kwfib digits "$n")
+	got=$(wc -c <$f)
+	[ "$got" = "$want" ] || kw_fail "F($n) came with $got digits, expected $want"
+done
 kw_unload
 kw_no_sockets 9999

@@ -6,8 +6,10 @@
 kw_start fib_max=20000000
 big=$(kw_fib_big 8) || kw_fail "$big"
 kw_note "F($big) takes about 8 s here"
+read -r accepted </sys/kernel/webserver/net/data/stats/accepted
 curl -s -o /dev/null --max-time "$(kw_secs 60)" "http://127.0.0.1:9999/fib/$big" &
 client=$!
+kw_wait_stat accepted $((accepted + 1))
 sleep 1
 kw_unload 2
 wait $client 2>/dev/null
