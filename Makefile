@@ -23,6 +23,7 @@ help:
 	@echo "  make stages         regenerate stages/ from solutions/"
 	@echo "  make bench          measure grading wall time"
 	@echo "  make bench-http [KERNEL=6.12]   stages 2, 5, 6 and lighttpd under load (build/bench/http)"
+	@echo "  make bench-fib [KERNEL=6.12]    stage 7's /fib/N against GMP (build/bench/fib)"
 	@echo "  make grade-class STAGE=1 SUBMISSIONS=dir/   grade a class (gradebook, reports)"
 	@echo "  make grade-quiz CSV=form.csv [STAGE=5]      grade a quiz form's export"
 	@echo "  make handouts       build the handouts (HTML, PDF) into build/handouts"
@@ -93,6 +94,13 @@ bench:
 bench-http:
 	@$(call instructor_only,solutions)
 	@grading/kw bench-http "$(KERNEL)"
+
+# One guest times stage 7's GET /fib/N (its Server-Timing: total, binary
+# computation, decimal conversion) and GMP's for N = 10^3 .. 10^7; prints
+# the table and ratios, writes CSV and PNG under build/bench/fib.
+bench-fib:
+	@$(call instructor_only,solutions)
+	@grading/kw bench-fib "$(KERNEL)"
 
 clean:
 	rm -rf build

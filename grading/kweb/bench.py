@@ -666,27 +666,38 @@ def build_modules(kdir, work, servers, log):
         sol, module, source, _ = SERVERS[s]
         if sol is None or sol in kos or sol in why:
             continue
-        src = ROOT / "solutions" / sol / source
-        if not src.is_file():
-            why[sol] = "solutions/%s/%s does not exist (yet)" % (sol, source)
-            continue
-        d = work / "build" / sol
-        shutil.rmtree(d, ignore_errors=True)
-        d.mkdir(parents=True)
-        shutil.copyfile(src, d / source)
-        res = build.build_module(kdir / "build", d, module,
-                                 "solutions/%s" % sol)
-        if not res.ok:
-            (log / ("build-%s.txt" % sol)).write_text(res.diagnostics + "\n")
-            why[sol] = "does not build: %s" % (
-                res.refusal or "see %s" % (log / ("build-%s.txt" % sol)))
-            continue
-        ko = d / (module + ".ko")
-        small = d / (module + ".ko.small")
-        r = subprocess.run(["strip", "--strip-debug", "-o", str(small),
-                            str(ko)], capture_output=True)
-        kos[sol] = small if r.returncode == 0 else ko
+        ko, reason = build_solution(kdir, work, sol, module, [source], log)
+        if ko:
+            kos[sol] = ko
+        else:
+            why[sol] = reason
     return kos, why
+
+
+def build_solution(kdir, work, sol, module, sources, log):
+    """solutions/SOL's module from its source files (.c and .h), built
+    in work/build/SOL like grading builds a submission; (the stripped
+    .ko, "") or (None, why not)."""
+    missing = [f for f in sources
+               if not (ROOT / "solutions" / sol / f).is_file()]
+    if missing:
+        return None, "solutions/%s/%s does not exist (yet)" % (sol,
+                                                               missing[0])
+    d = work / "build" / sol
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    for f in sources:
+        shutil.copyfile(ROOT / "solutions" / sol / f, d / f)
+    res = build.build_module(kdir / "build", d, module, "solutions/%s" % sol)
+    if not res.ok:
+        (log / ("build-%s.txt" % sol)).write_text(res.diagnostics + "\n")
+        return None, "does not build: %s" % (
+            res.refusal or "see %s" % (log / ("build-%s.txt" % sol)))
+    ko = d / (module + ".ko")
+    small = d / (module + ".ko.small")
+    r = subprocess.run(["strip", "--strip-debug", "-o", str(small),
+                        str(ko)], capture_output=True)
+    return (small if r.returncode == 0 else ko), ""
 
 
 def make_overlay(ov, kdir, tree, kos, kwload):

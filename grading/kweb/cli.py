@@ -9,6 +9,7 @@
     grading/kw fill STAGEDIR ANSWERS OUT         fill blanks from answers
     grading/kw strip-hidden CHECKER-COPY         hidden tests out (make dist)
     grading/kw bench-http [KERNEL]               make bench-http
+    grading/kw bench-fib [KERNEL]                make bench-fib
 
 Exit status 2 with one "kweb: error:" line when a command cannot run.
 """
@@ -80,6 +81,11 @@ def _bench_http(argv):
     return bench.main(argv)
 
 
+def _bench_fib(argv):
+    from . import benchfib
+    return benchfib.main(argv)
+
+
 def _stages(argv):
     from . import stages
     return stages.main(argv)
@@ -88,7 +94,8 @@ def _stages(argv):
 COMMANDS = {"grade": _grade, "shell": _vmrun("shell"),
             "vm-run": _vmrun("script"), "class": _class, "quiz": _quiz,
             "stages": _stages, "fill": _fill,
-            "strip-hidden": _strip_hidden, "bench-http": _bench_http}
+            "strip-hidden": _strip_hidden, "bench-http": _bench_http,
+            "bench-fib": _bench_fib}
 
 
 def main(argv=None):
