@@ -15,12 +15,13 @@ SUBMISSIONS ?=
 CSV ?=
 
 .PHONY: help grade grade-class grade-quiz shell vm-run kernels deps stages \
-	check-stages test test-matrix bench bench-http bench-fib clean handouts dist
+	check-stages test test-bn test-matrix bench bench-http bench-fib clean handouts dist
 
 help:
 	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' Makefile
 	@echo "  make kernels        fetch the 6.12 and 6.1 guest kernels ahead of time"
 	@echo "  make stages         regenerate stages/ from solutions/"
+	@echo "  make test-bn [SRC=stages|solutions|DIR]   stage 7's bn.c against GMP, in user space"
 	@echo "  make bench          measure grading wall time"
 	@echo "  make bench-http [KERNEL=6.12]   stages 2, 5, 6 and lighttpd under load (build/bench/http)"
 	@echo "  make bench-fib [KERNEL=6.12]    stage 7's /fib/N against GMP (build/bench/fib)"
@@ -68,6 +69,17 @@ check-stages:
 test:
 	@$(call instructor_only,tests/run.sh)
 	@tests/run.sh
+
+# Stage 7's bn.c in user space, against GMP (no guest): yours by default.
+BN_DIR = $(abspath $(if $(wildcard $(SRC)/bn.c),$(SRC),$(SRC)/07-fib))
+test-bn:
+	@grading/deps.sh unit
+	@for f in "$(BN_DIR)/bn.c" "$(BN_DIR)/bn.h"; do \
+		[ -f "$$f" ] || { echo "make test-bn: $$f does not exist (SRC=stages, solutions or a folder with bn.c)" >&2; exit 2; }; \
+		b=$$(grep -owE '([A-Z])\1\1\1' "$$f" | head -n 1); \
+		[ -z "$$b" ] || { echo "make test-bn: $$f still has the blank $$b: fill it in first" >&2; exit 2; }; \
+	done
+	@$(MAKE) -s --no-print-directory -C checker/unit BN="$(BN_DIR)"
 
 # The fixtures on every kernel, not only the first (make test runs the
 # solutions and unfilled stages on the others).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host prerequisites: check, and install what is missing.
 #
-#   grading/deps.sh [grade|test|handouts|bench]
+#   grading/deps.sh [grade|test|handouts|bench|unit]
 #
 # As root, missing Debian packages are installed with apt-get; otherwise the
 # one exact command to run is printed and the script fails.
@@ -45,9 +45,13 @@ pdftotext poppler-utils
 /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf fonts-dejavu-core
 /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf fonts-liberation2
 "
+# What make test-bn needs besides grading's (GMP is there already): CMocka.
+UNIT_DEPS="
+/usr/include/cmocka.h libcmocka-dev
+"
 # And what the kit's own tests need besides (they build the handouts too).
 TEST_DEPS="
-/usr/include/cmocka.h libcmocka-dev
+$UNIT_DEPS
 pkg-config pkg-config
 xmllint libxml2-utils
 clang-format clang-format
@@ -76,6 +80,7 @@ missing_packages() {
 	test) list="$GRADE_DEPS$TEST_DEPS" ;;
 	handouts) list=$HANDOUT_DEPS ;;
 	bench) list="$GRADE_DEPS$BENCH_DEPS" ;;
+	unit) list="$GRADE_DEPS$UNIT_DEPS" ;;
 	esac
 	printf '%s\n' "$list" | while read -r thing pkg; do
 		[ -n "$thing" ] || continue
@@ -91,8 +96,8 @@ missing_packages() {
 
 what=${1:-grade}
 case $what in
-grade|test|handouts|bench) ;;
-*) die "usage: grading/deps.sh [grade|test|handouts|bench]" ;;
+grade|test|handouts|bench|unit) ;;
+*) die "usage: grading/deps.sh [grade|test|handouts|bench|unit]" ;;
 esac
 pkgs=$(missing_packages "$what")
 [ -n "$pkgs" ] || exit 0

@@ -13,7 +13,8 @@
 # make test-matrix runs the fixtures on every kernel too (about twice as
 # long).
 #
-# 1. user-space unit tests (CMocka);
+# 1. user-space unit tests (CMocka), and make test-bn on right and wrong
+#    answers of stage 7;
 # 2. stages/ is exactly what solutions/ generates;
 # 3. per stage and kernel, the grader run against the solution, the unfilled
 #    stage and wrong answers (tests/grader.sh);
@@ -55,6 +56,7 @@ part() {
 }
 
 part "unit tests (cmocka)" make -s -C tests/unit
+part "make test-bn: bn.c against GMP, wrong answers caught" tests/testbn.sh
 part "static checks (shell)" tests/static.sh
 part "stages/ in sync with solutions/" grading/kw stages check
 # The kernels first: the build and gate tests need their headers.

@@ -961,7 +961,7 @@ static int bn_mul_job(struct bn *res, const struct bn *a, const struct bn *b,
  *	SIZE_MAX: schoolbook only
  * @ctx: checked at big Karatsuba nodes and long schoolbook rows (or NULL)
  *
- * For the tests and for measuring the thresholds (tests/unit/bn_tune.c);
+ * For the tests and for measuring the thresholds (checker/unit/bn_tune.c);
  * bn_mul() is this with the thresholds of bn.h.
  *
  * Return: 0, -ENOMEM or -ECANCELED. On error, @a and @b are unchanged

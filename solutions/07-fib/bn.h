@@ -4,7 +4,7 @@
  * and conversion to decimal (see bn.c for the algorithms).
  *
  * The same bn.c builds in the kernel (a part of the kweb module) and in
- * user space, where tests/unit/test_bn.c checks it against GMP through
+ * user space, where checker/unit/test_bn.c checks it against GMP through
  * the stand-in headers of checker/src/kshim/.
  */
 #ifndef _KWEB_BN_H
@@ -14,10 +14,10 @@
 
 /*
  * Karatsuba multiplication pays from this many limbs on (schoolbook below).
- * Measured, with
- *	make -C tests/unit tune
- * (tests/unit/bn_tune.c): the smallest size from which one level of
- * Karatsuba over schoolbook halves is always the faster, here products 24,
+ * Measured by checker/unit/bn_tune.c, run with
+ *	make -C checker/unit tune BN=DIR	(DIR: the folder of a whole bn.c)
+ * as the smallest size from which one level of Karatsuba over schoolbook
+ * halves is always the faster, here products 24,
  * squares 28 to 44 (it varies from run to run), base-10^9 products 48 to 56
  * limbs (gcc 12 -O2, Xeon at 2.6 GHz). Squares have their own threshold: a
  * schoolbook square computes each cross product once, so it stays the

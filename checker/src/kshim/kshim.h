@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kshim.h - user-space stand-in for a few kernel services, used only by
- * the unit tests (tests/unit/test_bn.c) and the tuning tool
- * (tests/unit/bn_tune.c), which build kernel code such as
+ * the unit tests (checker/unit/test_bn.c) and the tuning tool
+ * (checker/unit/bn_tune.c), which build kernel code such as
  * solutions/07-fib/bn.c with -I checker/src/kshim. The headers in linux/
  * next to this one stand in for the kernel headers of the same names.
  *

@@ -21,4 +21,28 @@ static inline int cond_resched(void)
 	return 0;
 }
 
+/*
+ * What a student may write in cond_resched()'s place, so that a wrong
+ * answer builds and the tests say what it does. schedule() and yield()
+ * give the CPU up (always); might_resched() and might_sleep() do too on a
+ * kernel with voluntary preemption, as Debian's. cpu_relax() never does:
+ * it only tells the CPU that this is a spin loop.
+ */
+static inline void schedule(void)
+{
+	cond_resched();
+}
+
+static inline void yield(void)
+{
+	cond_resched();
+}
+
+#define might_resched()	((void)cond_resched())
+#define might_sleep()	((void)cond_resched())
+
+static inline void cpu_relax(void)
+{
+}
+
 #endif

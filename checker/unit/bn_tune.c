@@ -3,7 +3,7 @@
  * bn_tune.c - measure solutions/07-fib/bn.c in user space: the Karatsuba
  * thresholds of bn.h, and bn_fib() + bn_to_dec() against GMP.
  *
- *	make -C tests/unit tune		(or: build/unit/bn_tune [-q])
+ *	make -C tests/unit tune
  *
  * 1. Schoolbook against Karatsuba, for products, squares and base-10^9
  *    products of 8..512 limbs: "karatsuba" is one Karatsuba level over
