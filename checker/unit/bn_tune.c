@@ -12,7 +12,7 @@
  *    is the threshold to put in bn.h.
  * 2. F(N) and its decimal string, N = 10^3..10^7, with bn.c and with GMP
  *    (mpz_fib_ui() + mpz_get_str()), the ratio of the times, the longest
- *    stretch without a cond_resched() and without a cancellation check,
+ *    stretch without a reschedule point and without a cancellation check,
  *    and the memory bn.c used (peak and biggest single allocation).
  *
  * Times are the best of several runs (the machine may be busy).
@@ -137,7 +137,7 @@ static size_t threshold(const char *what, int dec, int sqr, int quiet)
 	return cross;
 }
 
-/* The gaps between cond_resched() calls and between cancellation checks. */
+/* The gaps between reschedule points and between cancellation checks. */
 static double last_resched, max_resched_gap, last_cancel, max_cancel_gap;
 
 static void on_resched(void)
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 	fib_vs_gmp(1000000, 5);
 	t0 = now();
 	fib_vs_gmp(10000000, 1);
-	printf("(resched, cancel: the longest stretch without a cond_resched() or a\n"
+	printf("(resched, cancel: the longest stretch without a reschedule point or a\n"
 	       " cancellation check; peak: bn.c's most memory at once, max: its\n"
 	       " biggest allocation; 10^7 took %.1f s with GMP's runs)\n",
 	       now() - t0);

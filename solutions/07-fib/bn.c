@@ -24,7 +24,7 @@
  *  4. Fibonacci by fast doubling, and the conversion to decimal.
  *
  * Computing F(10^7) takes seconds of CPU time. Kernel code that runs that
- * long must let the scheduler in (cond_resched()) and must be able to stop
+ * long must let the scheduler in now and then and must be able to stop
  * when asked to (the module is being unloaded, the client went away):
  * every long loop here calls bn_yield() about every 0.1 ms (at most about
  * 0.5 ms apart, measured in user space for F(10^7)).
@@ -82,9 +82,10 @@ struct bn_job {
 
 /*
  * The one reschedule point of this file: a long computation calls this
- * between steps. cond_resched() lets another task run if one is waiting
- * for this CPU (a kernel without preemption never takes the CPU away from
- * kernel code on its own), then the caller's ctx may say to stop.
+ * between steps. It lets another task run if one is waiting for this CPU
+ * (a kernel with voluntary preemption, as Debian's, never takes the CPU
+ * from kernel code on its own), then asks the caller's ctx whether to
+ * stop.
  */
 static int bn_yield(const struct bn_ctx *ctx)
 {

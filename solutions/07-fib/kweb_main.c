@@ -14,7 +14,7 @@
  *
  * - The io work computes the answer itself, on the unbound workqueue:
  *   other connections are served by other workers meanwhile, and bn.c
- *   calls cond_resched() often enough that neither the soft-lockup nor
+ *   lets the scheduler in often enough that neither the soft-lockup nor
  *   the hung-task detector ever fires.
  * - A client that goes away, or a server that stops, cancels the
  *   computation at its next step (kweb_fib_cancelled()): rmmod returns

@@ -2,7 +2,7 @@
 # The soft-lockup detector, set to fire after 2 s on a CPU that never
 # schedules (watchdog_thresh=1), watches a computation of about 6 s: the
 # kernel must stay untainted (no soft lockup, no warning). Without
-# cond_resched() in the long loops, a kernel with voluntary preemption
+# a reschedule point in the long loops, a kernel with voluntary preemption
 # (as Debian's) never takes the CPU from the computation.
 . "$KW_LIB"
 [ -w /proc/sys/kernel/watchdog_thresh ] ||

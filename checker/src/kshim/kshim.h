@@ -16,7 +16,8 @@
 
 #include <stddef.h>
 
-/* cond_resched(): how many calls, and a hook called by each (or NULL). */
+/* Reschedule points: how many were passed, and a hook called at each (or
+ * NULL). */
 extern unsigned long kshim_resched_count;
 extern void (*kshim_resched_hook)(void);
 
