@@ -22,6 +22,7 @@ help:
 	@echo "  make kernels        fetch the 6.12 and 6.1 guest kernels ahead of time"
 	@echo "  make stages         regenerate stages/ from solutions/"
 	@echo "  make test-bn [SRC=stages|solutions|DIR]   stage 7's bn.c against GMP, in user space"
+	@echo "  make test-matrix    make test with every fixture on every kernel (instructors)"
 	@echo "  make bench          measure grading wall time"
 	@echo "  make bench-http [KERNEL=6.12]   stages 2, 5, 6 and lighttpd under load (build/bench/http)"
 	@echo "  make bench-fib [KERNEL=6.12]    stage 7's /fib/N against GMP (build/bench/fib)"
