@@ -835,15 +835,7 @@ def boot_once(run, left, acc, kdir, initrd, log, n):
     cur = st.server or (st.next_server() if st.begun else None)
     if st.point:
         print(" no result", flush=True)
-    ctext = console.read_text(errors="replace") if console.exists() else ""
-    if ended == "hung":
-        why = "hung: nothing from the guest for too long; it was stopped"
-    elif re.search(r"BUG:|Oops:|Kernel panic|general protection", ctext) \
-            or boot.panicked:
-        from .grade import oops_summary
-        why = oops_summary(ctext)
-    else:
-        why = "the guest ended during its run (%s)" % (ended or "?")
+    why = ended_why(ended, console, boot)
     if cur is None:
         return "the guest did not start its run (%s): see %s" % (why,
                                                                  console)
@@ -854,6 +846,20 @@ def boot_once(run, left, acc, kdir, initrd, log, n):
         s, t, c = st.point
         run.points.append(Point(s, t, c, "failed", None, why))
     return ""
+
+
+def ended_why(ended, console, boot, how=""):
+    """Why a benchmark guest ended before its run did: it hung (nothing
+    came for too long), it crashed (the oops, from its console), or it
+    went away otherwise (how, or what ended says)."""
+    if ended == "hung":
+        return "hung: nothing from the guest for too long; it was stopped"
+    ctext = console.read_text(errors="replace") if console.exists() else ""
+    if re.search(r"BUG:|Oops:|Kernel panic|general protection", ctext) \
+            or boot.panicked:
+        from .grade import oops_summary
+        return oops_summary(ctext)
+    return "the guest ended during its run (%s)" % (how or ended or "?")
 
 
 def _server_event(run, ev, slog, log):

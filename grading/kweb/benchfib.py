@@ -636,18 +636,11 @@ def boot_once(run, acc, kdir, initrd, log, number):
         print(" no result" if st.point else "", flush=True)
     if st.done or st.last in ("stuck", "tainted"):
         return ""
-    ctext = console.read_text(errors="replace") if console.exists() else ""
     if ended == "budget":
         why = "the run's %d s were up; the guest was stopped" % RUN_SECONDS
-    elif ended == "hung":
-        why = "hung: nothing from the guest for too long; it was stopped"
-    elif re.search(r"BUG:|Oops:|Kernel panic|general protection", ctext) \
-            or boot.panicked:
-        from .grade import oops_summary
-        why = oops_summary(ctext)
     else:
-        why = "the guest ended during its run (%s)" % (
-            "exit status %s" % exit_rc if ended == "exit" else ended)
+        why = bench.ended_why(ended, console, boot, "exit status %s" % exit_rc
+                              if ended == "exit" else "")
     if not st.begun:
         return "the guest did not start its run (%s): see %s" % (why,
                                                                  console)

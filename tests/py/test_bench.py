@@ -299,3 +299,24 @@ def test_a_server_not_built_is_skipped_with_its_reason(tmp_path, capsys):
     bench._server_event(run, bench.BenchEvent("server", "stage06-ka1",
                                               value="missing"), [], tmp_path)
     assert run.state["stage06-ka1"] == "failed"
+
+
+class _Boot:
+    panicked = False
+
+
+def test_ended_why_says_hung_crashed_or_gone(tmp_path):
+    console = tmp_path / "console.log"
+    console.write_text("[ 1.0] booting\n")
+    assert bench.ended_why("hung", console, _Boot()).startswith("hung:")
+    assert bench.ended_why("gone", console, _Boot()) == \
+        "the guest ended during its run (gone)"
+    assert bench.ended_why("exit", console, _Boot(), "exit status 3") == \
+        "the guest ended during its run (exit status 3)"
+    assert bench.ended_why("", tmp_path / "none.log", _Boot()) == \
+        "the guest ended during its run (?)"
+    console.write_text("[ 2.0] BUG: kernel NULL pointer dereference, "
+                       "address: 0000000000000000\n[ 2.0] RIP: 0010:"
+                       "kweb_io_work+0x10/0x90 [kweb]\n")
+    why = bench.ended_why("gone", console, _Boot())
+    assert "NULL pointer" in why, why
