@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host prerequisites: check, and install what is missing.
 #
-#   grading/deps.sh [grade|test|handouts|bench|unit]
+#   grading/deps.sh [grade|test|handouts|bench|unit|kernel]
 #
 # As root, missing Debian packages are installed with apt-get; otherwise the
 # one exact command to run is printed and the script fails.
@@ -45,6 +45,18 @@ pdftotext poppler-utils
 /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf fonts-dejavu-core
 /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf fonts-liberation2
 "
+# What building the 7.3 and debug kernels from linux-source needs
+# (grading/kernel.sh 7.3|debug).
+KERNEL_DEPS="
+flex flex
+bison bison
+bc bc
+/usr/include/libelf.h libelf-dev
+/usr/include/openssl/ssl.h libssl-dev
+xz xz-utils
+perl perl
+"
+
 # What make test-bn needs besides grading's (GMP is there already): CMocka.
 UNIT_DEPS="
 /usr/include/cmocka.h libcmocka-dev
@@ -52,6 +64,7 @@ UNIT_DEPS="
 # And what the kit's own tests need besides (they build the handouts too).
 TEST_DEPS="
 $UNIT_DEPS
+$KERNEL_DEPS
 pkg-config pkg-config
 xmllint libxml2-utils
 clang-format clang-format
@@ -81,6 +94,7 @@ missing_packages() {
 	handouts) list=$HANDOUT_DEPS ;;
 	bench) list="$GRADE_DEPS$BENCH_DEPS" ;;
 	unit) list="$GRADE_DEPS$UNIT_DEPS" ;;
+	kernel) list="$GRADE_DEPS$KERNEL_DEPS" ;;
 	esac
 	printf '%s\n' "$list" | while read -r thing pkg; do
 		[ -n "$thing" ] || continue
@@ -96,8 +110,8 @@ missing_packages() {
 
 what=${1:-grade}
 case $what in
-grade|test|handouts|bench|unit) ;;
-*) die "usage: grading/deps.sh [grade|test|handouts|bench|unit]" ;;
+grade|test|handouts|bench|unit|kernel) ;;
+*) die "usage: grading/deps.sh [grade|test|handouts|bench|unit|kernel]" ;;
 esac
 pkgs=$(missing_packages "$what")
 [ -n "$pkgs" ] || exit 0

@@ -26,15 +26,48 @@ set -eu
 
 CP_FILES="scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch .clang-format"
 
+# cp_series SERIES: whose linux-source the series' checkpatch comes from
+# (debug is 7.3 with sanitizers: the same source).
+cp_series() {
+	local series
+	series=$(kernel_series "$1")
+	case $series in
+	debug) echo 7.3 ;;
+	*) echo "$series" ;;
+	esac
+}
+
 checkpatch_dir() {
-	printf '%s/checkpatch/%s\n' "$KWEB_CACHE" "$(kernel_series "$1")"
+	printf '%s/checkpatch/%s\n' "$KWEB_CACHE" "$(cp_series "$1")"
+}
+
+# keep_checkpatch SRC DIR PACKAGE: checkpatch's files from the tree SRC.
+keep_checkpatch() {
+	local src=$1 dir=$2 f
+	for f in $CP_FILES; do
+		[ -f "$src/$f" ] || die "$3 lacks $f"
+	done
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$src/scripts/checkpatch.pl" "$src/scripts/spelling.txt" \
+		"$src/scripts/const_structs.checkpatch" "$dir/"
+	cp "$src/.clang-format" "$dir/clang-format"
+	echo "$3" >"$dir/package"
+	touch "$dir/ready"
+	msg "checkpatch.pl ready: $3"
 }
 
 fetch_checkpatch() {
-	local series dir work opts tarball f
-	series=$(kernel_series "$1")
+	local series dir work opts tarball f src
+	series=$(cp_series "$1")
 	dir=$(checkpatch_dir "$series")
 	[ ! -f "$dir/ready" ] || return 0
+	if [ "$series" = 7.3 ]; then
+		# The tree the 7.3 and debug kernels are built from has it.
+		src=$(source_tree)
+		keep_checkpatch "$src" "$dir" "$(cat "$src/.kweb-package")"
+		return 0
+	fi
 	msg "fetching checkpatch.pl from Debian's linux-source-$series (about 150 MB, once)"
 	apt_update
 	mkdir -p "$KWEB_CACHE/checkpatch"
@@ -55,19 +88,9 @@ fetch_checkpatch() {
 		tar -xJ -C "$work/src" --strip-components=1 --wildcards \
 			$(for f in $CP_FILES; do printf '*/%s ' "$f"; done) ||
 		die "linux-source-$series does not hold $CP_FILES"
-	for f in $CP_FILES; do
-		[ -f "$work/src/$f" ] || die "linux-source-$series lacks $f"
-	done
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	cp "$work/src/scripts/checkpatch.pl" "$work/src/scripts/spelling.txt" \
-		"$work/src/scripts/const_structs.checkpatch" "$dir/"
-	cp "$work/src/.clang-format" "$dir/clang-format"
-	basename "$work"/linux-source-*.deb .deb >"$dir/package"
-	touch "$dir/ready"
+	keep_checkpatch "$work/src" "$dir" "$(basename "$work"/linux-source-*.deb .deb)"
 	rm -rf "$work"
 	trap - EXIT
-	msg "checkpatch.pl ready: $(cat "$dir/package")"
 }
 
 # run_checkpatch SERIES PRISTINE SUBMISSION SHOWN FILE...: a unified diff from

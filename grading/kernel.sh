@@ -1,17 +1,40 @@
 #!/usr/bin/env bash
-# Fetch and unpack a Debian kernel (image + headers) into the kit's cache.
+# The guest kernels, in the kit's cache.
 #
-#   grading/kernel.sh [6.12|6.1 ...]     fetch the named series (default 6.12)
-#   grading/kernel.sh --print-dir 6.12   print the folder, fetching if needed
+#   grading/kernel.sh [SERIES ...]         make the named series ready
+#                                          (default 6.12)
+#   grading/kernel.sh --print-dir SERIES   print its folder, readying it first
+#
+# 6.12 and 6.1 are Debian's own kernels: the image and headers packages,
+# unpacked. 7.3 and debug are built here from Debian's linux-source-7.3
+# (Debian's 7.3 headers need gcc-14, which bookworm lacks): a tinyconfig with
+# what the guest needs (grading/kconfig/guest.config), and for debug the
+# sanitizers too (debug.config), out of tree, about 5 minutes each on two
+# cores, once. Either way the folder holds build/ (for make -C build M=...),
+# vmlinuz, release, and root/drivers/ (the guest's drivers, if modules).
 #
 # Packages come from Debian's archive through a private apt configuration
-# (own sources list, lists and package cache under $KWEB_CACHE/apt): the
-# system's apt sources are never touched and no root is needed. Once a series
-# is unpacked, nothing here touches the network again.
+# (own sources list, lists and package cache under $KWEB_CACHE/apt, or
+# apt-trixie for linux-source-7.3): the system's apt sources are never
+# touched and no root is needed. Once a series is ready, nothing here
+# touches the network again.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 APT_DIR=$KWEB_CACHE/apt
+APT_SUITES="bookworm bookworm-updates bookworm-security bookworm-backports"
+
+# apt_use bookworm|trixie: which archive apt_update and apt_opts read.
+apt_use() {
+	case $1 in
+	bookworm)
+		APT_DIR=$KWEB_CACHE/apt
+		APT_SUITES="bookworm bookworm-updates bookworm-security bookworm-backports" ;;
+	trixie)
+		APT_DIR=$KWEB_CACHE/apt-trixie
+		APT_SUITES="trixie trixie-updates trixie-security trixie-backports" ;;
+	esac
+}
 
 apt_opts() {
 	printf '%s\n' \
@@ -28,12 +51,13 @@ apt_opts() {
 apt_update() {
 	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
 	: >"$APT_DIR/status"
-	cat >"$APT_DIR/sources.list" <<-SRC
-	deb http://deb.debian.org/debian bookworm main
-	deb http://deb.debian.org/debian bookworm-updates main
-	deb http://deb.debian.org/debian-security bookworm-security main
-	deb http://deb.debian.org/debian bookworm-backports main
-	SRC
+	local suite
+	for suite in $APT_SUITES; do
+		case $suite in
+		*-security) echo "deb http://deb.debian.org/debian-security $suite main" ;;
+		*) echo "deb http://deb.debian.org/debian $suite main" ;;
+		esac
+	done >"$APT_DIR/sources.list"
 	local opts
 	mapfile -t opts < <(apt_opts)
 	if ! apt-get "${opts[@]}" -qq update >"$APT_DIR/update.log" 2>&1; then
@@ -140,6 +164,143 @@ fetch_series() {
 	msg "kernel $series ready: $abi"
 }
 
+# --- 7.3 and debug: built from Debian's linux-source-7.3 ----------------------
+
+BUILT_VERSION=7.3
+KCONFIG_DIR=$KWEB_ROOT/grading/kconfig
+
+# kconfig_fragments SERIES: the configuration fragments of a built series.
+kconfig_fragments() {
+	case $1 in
+	7.3) echo "$KCONFIG_DIR/guest.config" ;;
+	debug) echo "$KCONFIG_DIR/guest.config $KCONFIG_DIR/debug.config" ;;
+	esac
+}
+
+# source_tree: Debian's linux-source-7.3, unpacked once into
+# $KWEB_CACHE/kernels/src/ and shared by 7.3 and debug.
+source_tree() {
+	local src=$KWEB_CACHE/kernels/src/linux-source-$BUILT_VERSION work opts
+	if [ -f "$src/.kweb-package" ]; then
+		printf '%s\n' "$src"
+		return 0
+	fi
+	msg "fetching Debian's linux-source-$BUILT_VERSION (about 170 MB, once)"
+	apt_use trixie
+	apt_update
+	mkdir -p "$KWEB_CACHE/kernels/src"
+	work=$(mktemp -d "$KWEB_CACHE/kernels/src/.fetch.XXXXXX")
+	mapfile -t opts < <(apt_opts)
+	if ! (cd "$work" && apt-get "${opts[@]}" -qq download "linux-source-$BUILT_VERSION") \
+		>"$work/download.log" 2>&1; then
+		tail -n 5 "$work/download.log" >&2
+		rm -rf "$work"
+		die "downloading linux-source-$BUILT_VERSION from trixie-backports failed (see above)"
+	fi
+	mkdir -p "$work/tree"
+	if ! dpkg-deb --fsys-tarfile "$work"/linux-source-*.deb |
+		tar -xO "./usr/src/linux-source-$BUILT_VERSION.tar.xz" |
+		tar -xJ -C "$work/tree" --strip-components=1; then
+		rm -rf "$work"
+		die "unpacking linux-source-$BUILT_VERSION failed (disk full? df -h $KWEB_CACHE)"
+	fi
+	basename "$work"/linux-source-*.deb .deb >"$work/tree/.kweb-package"
+	rm -rf "$src"
+	mv "$work/tree" "$src"
+	rm -rf "$work"
+	printf '%s\n' "$src"
+}
+
+# built_stamp SERIES SRC: what a built series was made from (the source
+# package, the fragments' text, the recipe's version): when it changes, the
+# kernel is built again.
+built_stamp() {
+	local frag
+	{
+		echo "recipe 1"
+		cat "$2/.kweb-package"
+		for frag in $(kconfig_fragments "$1"); do
+			cat "$frag"
+		done
+	} | sha256sum | cut -c1-16
+}
+
+# kconfig_check CONFIG FRAGMENT...: every option the fragments set is set
+# so in the final .config (Kconfig drops what it cannot satisfy, silently).
+kconfig_check() {
+	local config=$1 frag line bad=
+	shift
+	for frag in "$@"; do
+		while IFS= read -r line; do
+			case $line in
+			CONFIG_*=*|'# CONFIG_'*' is not set') ;;
+			*) continue ;;
+			esac
+			grep -qxF -- "$line" "$config" || bad="$bad ${line#\# }"
+		done <"$frag"
+	done
+	[ -z "$bad" ] || die "the kernel configuration lost:$bad (a dependency is missing in grading/kconfig/)"
+}
+
+build_series() {
+	local series=$1 dir src stamp obj log frags t0 jobs
+	dir=$KWEB_CACHE/kernels/$series
+	src=$(source_tree)
+	stamp=$(built_stamp "$series" "$src")
+	if [ "$(cat "$dir/ready" 2>/dev/null)" = "built $stamp" ] &&
+		[ -e "$dir/vmlinuz" ] && [ -d "$dir/build/" ]; then
+		return 0
+	fi
+	"$KWEB_ROOT/grading/deps.sh" kernel
+	frags=$(kconfig_fragments "$series")
+	jobs=$(nproc 2>/dev/null || echo 2)
+	msg "building Linux $BUILT_VERSION ($series) from Debian's source: about 5 minutes on 2 cores, once"
+	t0=$(date +%s)
+	rm -rf "$dir"
+	mkdir -p "$dir/root/drivers"
+	obj=$dir/obj
+	log=$dir/build.log
+	# shellcheck disable=SC2086 # frags is a list of paths without spaces
+	if ! {
+		make -C "$src" O="$obj" tinyconfig &&
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" $frags &&
+		"$src/scripts/config" --file "$obj/.config" \
+			--set-str LOCALVERSION "-kweb$([ "$series" = debug ] && echo -debug)" \
+			--disable LOCALVERSION_AUTO &&
+		make -C "$src" O="$obj" olddefconfig
+	} >"$log" 2>&1; then
+		tail -n 15 "$log" >&2
+		die "configuring Linux $BUILT_VERSION failed (log: $log)"
+	fi
+	# shellcheck disable=SC2086
+	kconfig_check "$obj/.config" $frags
+	# modules_prepare makes the tree able to build modules (make -C obj
+	# M=...), and "make modules" writes Module.symvers, which modpost reads
+	# (there are no modules: everything the guest needs is built in).
+	if ! { make -C "$src" O="$obj" -j"$jobs" bzImage modules_prepare &&
+		make -C "$src" O="$obj" -j"$jobs" modules; } >>"$log" 2>&1; then
+		grep -E 'error|Error' "$log" | head -n 10 >&2
+		die "building Linux $BUILT_VERSION ($series) failed (log: $log)"
+	fi
+	[ -f "$obj/Module.symvers" ] || die "the $series build wrote no Module.symvers (log: $log)"
+	make -s -C "$src" O="$obj" kernelrelease 2>/dev/null | tail -n 1 >"$dir/release"
+	ln -s obj "$dir/build"
+	ln -s obj/arch/x86/boot/bzImage "$dir/vmlinuz"
+	printf 'linux-source-%s\n' "$BUILT_VERSION" >"$dir/packages"
+	echo "built $stamp" >"$dir/ready"
+	msg "kernel $series ready: $(cat "$dir/release"), built in $(( $(date +%s) - t0 )) s"
+}
+
+# ready_series SERIES: unpack or build the series, once.
+ready_series() {
+	local series
+	series=$(kernel_series "$1")
+	case $series in
+	7.3|debug) build_series "$series" ;;
+	*) fetch_series "$series" ;;
+	esac
+}
+
 # Sourced by another script (for apt_opts and apt_update): stop here.
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
 	return 0
@@ -153,6 +314,6 @@ fi
 [ $# -gt 0 ] || set -- "$KWEB_DEFAULT_KERNEL"
 mkdir -p "$KWEB_CACHE/kernels"
 for k in "$@"; do
-	fetch_series "$k"
+	ready_series "$k"
 	[ -z "$print_dir" ] || kernel_dir "$k"
 done

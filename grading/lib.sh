@@ -44,12 +44,16 @@ stage_list() {
 		-printf '%f\n' 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-# kernel_series NAME: normalise a KERNEL= value (6.12, 6.1).
+# kernel_series NAME: normalise a KERNEL= value (6.12, 6.1, 7.3, debug).
+# 6.12 and 6.1 are Debian's own kernels, unpacked; 7.3 and debug are built
+# here from Debian's linux-source-7.3 (grading/kernel.sh).
 kernel_series() {
 	case ${1:-$KWEB_DEFAULT_KERNEL} in
 	6.12|6.12.*) echo 6.12 ;;
 	6.1|6.1.*) echo 6.1 ;;
-	*) die "unsupported KERNEL='$1': use KERNEL=6.12 (default) or KERNEL=6.1" ;;
+	7.3|7.3.*) echo 7.3 ;;
+	debug) echo debug ;;
+	*) die "unsupported KERNEL='$1': use KERNEL=6.12 (default), 6.1, 7.3 or debug (7.3 with sanitizers)" ;;
 	esac
 }
 

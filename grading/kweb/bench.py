@@ -919,7 +919,7 @@ def main(argv):
     kos, why = build_modules(kdir, OUT, servers, log)
     base = vm.base_image()
     acc = vm.accel(kdir)
-    run = Run(servers, tools, conc, point_seconds(acc), vm.scale(acc))
+    run = Run(servers, tools, conc, point_seconds(acc), vm.scale(acc, kdir))
     for s in servers:
         sol = SERVERS[s][0]
         if sol in why:

@@ -705,7 +705,7 @@ def main(argv):
     ko, why = bench.build_solution(kdir, OUT, SOLUTION, conf.module,
                                    conf.sources, log)
     acc = vm.accel(kdir)
-    run = Run(ns, vm.scale(acc))
+    run = Run(ns, vm.scale(acc, kdir))
     release = (kdir / "release").read_text().strip()
     print("Benchmarking F(N) on Linux %s (%s%s): kweb (solutions/%s) "
           "against GMP, N = %s, %d requests each" % (

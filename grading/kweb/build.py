@@ -173,10 +173,14 @@ def _base_argv():
     return argv
 
 
-def sandbox_argv(argv, ro=(), rw=(), chdir=None):
+def sandbox_argv(argv, ro=(), rw=(), chdir=None, proc=False):
     """bwrap's command line running argv with the paths ro (read-only) and
-    rw (writable) visible at their own place, after the base view."""
+    rw (writable) visible at their own place, after the base view. proc
+    mounts a /proc of the sandbox's own PID namespace (its own processes
+    only), for the tools that read /proc/self."""
     out = _base_argv()
+    if proc:
+        out += ["--proc", "/proc"]
     for p in rw:
         out += ["--bind", str(p), str(p)]
     for p in ro:           # after rw: a read-only bind may lie inside one
@@ -218,22 +222,29 @@ def sandbox_refusal(why):
 @dataclass
 class KernelTree:
     build: Path           # the build tree, resolved (make -C here)
-    bind: Path            # what the sandbox shows of it, read-only
+    binds: list           # what the sandbox shows of it, read-only
     roots: list           # where a dependency may lie
+    proc: bool = False    # its build reads /proc/self (the sandbox's own)
 
 
 def kernel_tree(kdir):
     """Debian's headers: KDIR/build -> .../usr/src/linux-headers-ABI, whose
     Makefile includes ../linux-headers-ABI-common, and whose scripts are
-    ../../lib/linux-kbuild-V: show the whole usr/ of the unpacked package."""
+    ../../lib/linux-kbuild-V: show the whole usr/ of the unpacked package.
+    A kernel built here (7.3, debug) is an out-of-tree build: KDIR/build is
+    its O= folder, whose "source" link names the source tree; its objtool
+    (7.3) reads /proc/self/maps at start."""
     build = Path(os.path.realpath(kdir))
     if build.parent.name == "src" and build.parent.parent.name == "usr":
         usr = build.parent.parent
         roots = sorted((usr / "src").glob("linux-*"))
         roots += sorted((usr / "lib").glob("linux-kbuild-*"))
         roots = [Path(os.path.realpath(p)) for p in roots]
-        return KernelTree(build, usr, roots)
-    return KernelTree(build, build, [build])
+        return KernelTree(build, [usr], roots)
+    if (build / "source").is_symlink():
+        src = Path(os.path.realpath(build / "source"))
+        return KernelTree(build, [build, src], [build, src], proc=True)
+    return KernelTree(build, [build], [build])
 
 
 def _inside(path, roots):
@@ -454,8 +465,8 @@ def _prepare(mod_dir, module):
 def _make(tree, mod_dir, targets, sandboxed):
     argv = ["make", "-C", str(tree.build), "M=%s" % mod_dir] + targets
     if sandboxed:
-        argv = sandbox_argv(argv, ro=[tree.bind, mod_dir / INCLUDE_DIR],
-                            rw=[mod_dir], chdir=mod_dir)
+        argv = sandbox_argv(argv, ro=tree.binds + [mod_dir / INCLUDE_DIR],
+                            rw=[mod_dir], chdir=mod_dir, proc=tree.proc)
     return run_limited(argv, cwd=str(mod_dir))
 
 

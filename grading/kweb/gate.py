@@ -30,10 +30,12 @@ import tempfile
 from pathlib import Path
 
 from . import build
-from .paths import (KERNELS, ROOT, die, kernel_dir, run_main,
+from .paths import (KERNELS, ROOT, debug_kernel, die, kernel_dir, run_main,
                     stage_names)
 
 SYMBOLS = ROOT / "checker" / "symbols"
+# What the debug kernel's instrumentation imports into any module.
+DEBUG_LIST = "debug"
 SYMBOL_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]{0,127}")
 MAX_REFUSALS = 12
 
@@ -128,7 +130,9 @@ def load_allowlist(path):
     return out
 
 
-def allowed_symbols(stage_name, root=SYMBOLS):
+def allowed_symbols(stage_name, root=SYMBOLS, debug=False):
+    """common, the stage's own file, and with debug the hooks that the debug
+    kernel's instrumentation (KASAN, lockdep, ...) adds to every module."""
     root = Path(root)
     if not (root / "common").is_file():
         die("%s is missing: the kit is incomplete" % (root / "common"))
@@ -136,6 +140,8 @@ def allowed_symbols(stage_name, root=SYMBOLS):
     own = root / stage_name
     if own.is_file():
         allowed |= load_allowlist(own)
+    if debug and (root / DEBUG_LIST).is_file():
+        allowed |= load_allowlist(root / DEBUG_LIST)
     return allowed
 
 
@@ -222,9 +228,11 @@ def check_module(ko, stage_name, kdir=None):
     naming the symbol or instruction (no "refused:" prefix: the caller
     adds it); [] means it may boot. kdir (the
     kernel it was built for) is accepted for the record; the lists hold the
-    names of every supported kernel."""
+    names of every supported kernel; for the debug kernel, the hooks of
+    its instrumentation too."""
     ko = Path(os.path.realpath(ko))
-    allowed = allowed_symbols(stage_name)
+    allowed = allowed_symbols(stage_name, debug=kdir is not None and
+                              debug_kernel(kdir))
     out = []
     names, why = imports(ko)
     if names is None:
@@ -262,7 +270,7 @@ def check_module(ko, stage_name, kdir=None):
 HEADER = """\
 # Kernel symbols the module of stage {stage} may import beyond
 # checker/symbols/common (see its header for the format and the check).
-# Generated from what solutions/{stage}/ imports on kernels {kernels}:
+# Generated from what solutions/{stage}/ imports on every kernel in .cache/kernels:
 #   cd grading && /usr/bin/python3 -m kweb.gate regen
 # Lines above the "# generated" line are kept; those below are rewritten.
 # generated
@@ -289,31 +297,54 @@ def solution_imports(stage, kernel, work):
     return set(names)
 
 
+DEBUG_HEADER = """\
+# Kernel symbols any module may import when it is built for the debug
+# kernel (KERNEL=debug): the hooks its instrumentation (KASAN, lockdep, the
+# tracepoints of its debug checks) compiles into the module's code, beyond
+# checker/symbols/common and the stage's own file. Generated from what the
+# solutions import there and nowhere else:
+#   cd grading && /usr/bin/python3 -m kweb.gate regen
+# Lines above the "# generated" line are kept; those below are rewritten.
+# generated
+"""
+
+
+def _rewrite(path, header, names, check, changed, label):
+    keep = header
+    if path.is_file():
+        old = path.read_text()
+        head, mark, _ = old.partition("# generated\n")
+        if mark:
+            keep = head + mark
+    else:
+        old = ""
+    new = keep + "".join("%s\n" % s for s in sorted(names))
+    if new != old:
+        changed.append(label)
+        if not check:
+            path.write_text(new)
+
+
 def regen(check=False):
-    kernels = [k for k in KERNELS if (kernel_dir(k) / "build").exists()]
+    present = [k for k in KERNELS if (kernel_dir(k) / "build").exists()]
+    kernels = [k for k in present if k != "debug"]
     if not kernels:
         die("no kernel tree in .cache/kernels: run make kernels first")
     common = load_allowlist(SYMBOLS / "common")
     changed = []
+    extra = set()
     with tempfile.TemporaryDirectory(prefix="kweb-symbols-") as work:
         for stage in stage_names():
             need = set()
             for k in kernels:
                 need |= solution_imports(stage, k, work)
-            path = SYMBOLS / stage
-            keep = HEADER.format(stage=stage, kernels=" and ".join(kernels))
-            if path.is_file():
-                old = path.read_text()
-                head, mark, _ = old.partition("# generated\n")
-                if mark:
-                    keep = head + mark
-            else:
-                old = ""
-            new = keep + "".join("%s\n" % s for s in sorted(need - common))
-            if new != old:
-                changed.append(stage)
-                if not check:
-                    path.write_text(new)
+            _rewrite(SYMBOLS / stage, HEADER.format(stage=stage),
+                     need - common, check, changed, stage)
+            if "debug" in present:
+                extra |= solution_imports(stage, "debug", work) - need - common
+        if "debug" in present:
+            _rewrite(SYMBOLS / DEBUG_LIST, DEBUG_HEADER, extra, check,
+                     changed, DEBUG_LIST)
     return changed
 
 

@@ -30,11 +30,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import console as kconsole
 from . import blanks, build, gate, probe, protocol, report, stages, vm
 from .model import Grade, TestResult, load_results
 from .paths import BUILD, ROOT, KwebError, die, kernel_dir, kernel_series, \
     note, safe_label
 from .stagefiles import load_stage
+
+# Lines of each kernel report put in the test's log.
+REPORT_SHOWN = 15
 
 MAX_SOURCE = 1 << 20          # bytes of one source file
 MAX_SUBMISSION = 4 << 20      # bytes of a submission folder in all
@@ -535,7 +539,7 @@ class Grader:
         self.phase("image", t)
         self.accel = vm.accel(self.kdir)
         self.info["accel"] = self.accel
-        self.scale = vm.scale(self.accel)
+        self.scale = vm.scale(self.accel, self.kdir)
         print("  guest: Linux %s, %s, timeouts x%d" % (
             self.info["release"], self.accel, self.scale), flush=True)
         index = {t.name: i + 1 for i, t in enumerate(self.stage.tests)}
@@ -586,10 +590,11 @@ class Grader:
                                                for i, t in tests])
         raw = open(out / ("ktap-%d.log" % n), "w")
         console = out / ("console-%d.log" % n)
+        watch = kconsole.ConsoleWatch(nonce)
         boot = vm.start(self.accel, self.kdir, initrd,
                         "kweb.mode=test kweb.scale=%d kweb.nonce=%s"
                         % (self.scale, nonce), console,
-                        out / ("qemu-%d.err" % n))
+                        out / ("qemu-%d.err" % n), watch)
         by_index = {i: t for i, t in tests}
         cur, t_start, host_timeout = None, 0.0, False
         deadline = time.monotonic() + 60 * self.scale
@@ -635,7 +640,8 @@ class Grader:
                             boot, nonce, cur.name, ev.value, probes),
                             daemon=True).start()
                     elif ev.kind == "result" and cur:
-                        self.guest_result(cur, ev.value, t_start, probes)
+                        self.guest_result(cur, ev.value, t_start, probes,
+                                          watch, by_index)
                         cur = None
                         deadline = time.monotonic() + 30 * self.scale
                     elif ev.kind in ("dirty", "done"):
@@ -673,6 +679,9 @@ class Grader:
                          "this test%s\n%s" % (
                              " (QEMU's pvpanic device saw the panic)"
                              if boot.panicked else "", oops_text(text)))
+                early = [r for r in watch.unmarked() if r.kind() != "oops"]
+                for r in early[:3]:
+                    self.log(cur.name, "before the crash, " + self._report_text(r))
                 self.report(cur.name, "error", secs, oops_summary(text))
             return ""
         if not stream.done and not stream.dirty:
@@ -690,10 +699,39 @@ class Grader:
         boot.send("KWEB-PROBED %s %s\n" % (nonce, "ok" if r.correct
                                             else "fail"))
 
-    def guest_result(self, t, status, t_start, probes):
+    def _report_text(self, r):
+        return "%s:\n%s" % (r.summary(self.stage.conf.module),
+                            "\n".join("    " + x for x in r.lines[:REPORT_SHOWN]))
+
+    def kernel_reports(self, t, index, watch):
+        """What the kernel reported on its console during test t, waiting
+        for the runner's end-of-test mark: (status, message), or None when
+        it reported nothing."""
+        reports = watch.wait_mark(index, 10 * self.scale)
+        if reports is None:
+            return ("fail", "the kernel log did not show this test's end "
+                    "within %d s (a module that floods or stops the kernel's "
+                    "log?)" % (10 * self.scale))
+        if not reports:
+            return None
+        self.log(t.name, "--- what the kernel reported (console) ---")
+        for r in reports[:3]:
+            self.log(t.name, self._report_text(r))
+        if len(reports) > 3:
+            self.log(t.name, "... and %d more report(s): see the console log"
+                     % (len(reports) - 3))
+        return ("fail", reports[0].summary(self.stage.conf.module))
+
+    def guest_result(self, t, status, t_start, probes, watch=None,
+                     by_index=None):
         secs = time.monotonic() - t_start
         logf = self.out / "tests" / (t.name + ".log")
         msg = ""
+        if watch is not None:
+            index = next(i for i, x in by_index.items() if x is t)
+            seen = self.kernel_reports(t, index, watch)
+            if seen and status in ("pass", "fail", "skip"):
+                status, msg = seen
         if t.name.startswith("host_"):
             p = probes.get(t.name)
             if p is None:

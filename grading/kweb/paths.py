@@ -10,7 +10,9 @@ ROOT = Path(os.environ.get("KWEB_ROOT") or Path(__file__).resolve().parents[2])
 CACHE = Path(os.environ.get("KWEB_CACHE") or ROOT / ".cache")
 BUILD = Path(os.environ.get("KWEB_BUILD") or ROOT / "build")
 DEFAULT_KERNEL = "6.12"
-KERNELS = ("6.12", "6.1")
+KERNELS = ("6.12", "6.1", "7.3", "debug")
+# Built here from Debian's linux-source (grading/kernel.sh), not unpacked.
+BUILT_KERNELS = ("7.3", "debug")
 
 
 class KwebError(Exception):
@@ -68,12 +70,19 @@ def kernel_series(name=None):
     for k in sorted(KERNELS, key=len, reverse=True):
         if name == k or name.startswith(k + "."):
             return k
-    die("unsupported KERNEL='%s': use KERNEL=6.12 (default) or KERNEL=6.1"
-        % name)
+    die("unsupported KERNEL='%s': use KERNEL=6.12 (default), 6.1, 7.3 or "
+        "debug (7.3 with sanitizers)" % name)
 
 
 def kernel_dir(series):
     return CACHE / "kernels" / kernel_series(series)
+
+
+def debug_kernel(kdir):
+    """Whether kdir (a kernel's folder in the cache, or its build tree) is
+    the debug kernel, the one with the sanitizers."""
+    p = Path(kdir)
+    return "debug" in (p.name, p.parent.name)
 
 
 def safe_label(text):

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import CACHE, ROOT, die
+from .paths import CACHE, ROOT, debug_kernel, die
 
 CONSOLE_HEAD = 4 * 1024 * 1024
 CONSOLE_TAIL = 256 * 1024
@@ -72,13 +72,21 @@ def accel(kdir):
     return result
 
 
-def scale(acc):
+def sanitizers(kdir):
+    """Whether kdir is the debug kernel (KASAN, lockdep, kmemleak, ...)."""
+    return debug_kernel(kdir)
+
+
+def scale(acc, kdir=None):
+    """How much longer than on KVM every timeout is: 3 under TCG, and twice
+    that again on the debug kernel, whose checks slow everything down."""
     s = os.environ.get("KWEB_TIMEOUT_SCALE", "")
     if s:
         if not s.isdigit() or not 1 <= int(s) <= 20:
             die("KWEB_TIMEOUT_SCALE=%s: use a whole number from 1 to 20" % s)
         return int(s)
-    return 1 if acc == "kvm" else 3
+    base = 1 if acc == "kvm" else 3
+    return base * 2 if kdir is not None and sanitizers(kdir) else base
 
 
 def base_image():
@@ -144,16 +152,24 @@ def free_port():
 
 
 def qemu_args(acc, kdir, initrd_path, append, memory=None):
+    """The guest's command line. /dev/kmsg takes every line a test writes
+    (printk.devkmsg=on: the runner marks each test's end there). The debug
+    kernel gets twice the memory (KASAN's shadow, kmemleak's and lockdep's
+    tables) and reports every KASAN finding, not only the first."""
     cpu = "host" if acc == "kvm" else "max"
+    mem = memory or os.environ.get("KWEB_GUEST_MEM") or \
+        ("1024" if sanitizers(kdir) else "512")
+    if sanitizers(kdir):
+        append = "kasan_multi_shot " + append
     return ["qemu-system-x86_64", "-accel", acc, "-cpu", cpu,
-            "-m", str(memory or os.environ.get("KWEB_GUEST_MEM", "512")),
+            "-m", str(mem),
             "-smp", "2", "-display", "none", "-monitor", "none",
             "-nodefaults", "-no-reboot",
             "-kernel", str(Path(kdir) / "vmlinuz"), "-initrd",
             str(initrd_path), "-append",
             "console=ttyS0 quiet panic=-1 oops=panic softlockup_panic=1 "
             "random.trust_cpu=on tsc=reliable no_timer_check mitigations=off "
-            + append]
+            "printk.devkmsg=on " + append]
 
 
 @dataclass
@@ -244,9 +260,10 @@ def _connect(path, proc, deadline):
     return None
 
 
-def _console_reader(sock, path, boot):
+def _console_reader(sock, path, boot, watch):
     """Copy the console into path: the first CONSOLE_HEAD bytes, then the
-    last CONSOLE_TAIL bytes; a flood is said in the file."""
+    last CONSOLE_TAIL bytes; a flood is said in the file. All of it goes
+    through watch (console.ConsoleWatch), if given, as it comes."""
     head, tail, dropped = 0, bytearray(), 0
     with open(path, "wb") as f:
         while True:
@@ -256,6 +273,8 @@ def _console_reader(sock, path, boot):
                 break
             if not data:
                 break
+            if watch is not None:
+                watch.feed(data)
             if head < CONSOLE_HEAD:
                 n = min(len(data), CONSOLE_HEAD - head)
                 f.write(data[:n])
@@ -293,9 +312,10 @@ def _qmp_reader(sock, boot):
         pass
 
 
-def start(acc, kdir, initrd_path, append, console_log, qemu_err):
+def start(acc, kdir, initrd_path, append, console_log, qemu_err, watch=None):
     """Boot a guest for tests or a script: console and results on sockets,
-    QMP, pvpanic, and the host's forwarded port."""
+    QMP, pvpanic, and the host's forwarded port. watch (a
+    console.ConsoleWatch) reads the console as it comes."""
     tmp = tempfile.mkdtemp(prefix="kweb-vm-")
     con, res, qmp = (os.path.join(tmp, n) for n in ("con", "res", "qmp"))
     for attempt in range(3):
@@ -332,7 +352,8 @@ def start(acc, kdir, initrd_path, append, console_log, qemu_err):
         die("QEMU could not forward a port of 127.0.0.1 to the guest")
     boot = Boot(proc, r, Path(console_log), port, tmp)
     threads = [threading.Thread(target=_console_reader,
-                                args=(c, console_log, boot), daemon=True)]
+                                args=(c, console_log, boot, watch),
+                                daemon=True)]
     q = _connect(qmp, proc, time.monotonic() + 5)
     if q:
         boot.qmp = q

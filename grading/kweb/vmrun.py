@@ -80,7 +80,7 @@ def main(mode, argv):
         die("refused: " + refused[0])
     base = vm.base_image()
     acc = vm.accel(kdir)
-    scale = vm.scale(acc)
+    scale = vm.scale(acc, kdir)
     release = (kdir / "release").read_text().strip()
     visible = [t.script for t in st.guest_tests if t.visibility == "visible"
                and t.script]

@@ -206,13 +206,30 @@ def test_sandbox_hides_the_host(tmp_path, monkeypatch):
             "/sys/class/net", "/dev/zero", "/work/.library"]
     script = ("for p in %s; do [ -e $p ] && echo SEEN $p; done; env; true"
               % " ".join(str(p) for p in seen))
-    argv = build.sandbox_argv(["sh", "-c", script], ro=[tree.bind], chdir="/")
+    argv = build.sandbox_argv(["sh", "-c", script], ro=tree.binds, chdir="/")
     r = build.run_limited(argv, timeout=30)
     out = r.output.decode()
     assert r.rc == 0, out
     assert "SEEN" not in out
     assert sorted(out.split()) == sorted(["HOME=/tmp", "LC_ALL=C",
                                           "PATH=/usr/bin:/bin", "PWD=/"])
+
+
+@pytest.mark.slow
+def test_sandbox_proc_shows_its_own_processes_only():
+    """proc=True (the built 7.3 trees, whose objtool reads /proc/self/maps):
+    a /proc of the sandbox's own PID namespace, none of the host's."""
+    sandbox_or_skip()
+    script = ("test -r /proc/self/maps && echo MAPS; "
+              "ls /proc | grep -c '^[0-9][0-9]*$'; cat /proc/1/cmdline; true")
+    argv = build.sandbox_argv(["sh", "-c", script], chdir="/", proc=True)
+    r = build.run_limited(argv, timeout=30)
+    out = r.output.decode()
+    assert r.rc == 0, out
+    lines = out.split("\n")
+    assert lines[0] == "MAPS"
+    assert int(lines[1]) <= 4, out          # bwrap, sh, ls, grep
+    assert "systemd" not in out and "/sbin/init" not in out
 
 
 def test_timeout_kills_the_group():

@@ -1,0 +1,158 @@
+"""What the guest kernel reports on its console, test by test.
+
+The console (ttyS0) carries the kernel's own messages. Among them are the
+reports a kernel prints when it catches a bug: an oops, a WARN, and on the
+debug kernel (KERNEL=debug) those of KASAN, KFENCE, lockdep, the atomic-sleep
+check and debugobjects. The host reads them here, as QEMU passes them on,
+not from anything the runner in the guest says.
+
+After each test the runner writes a mark into the kernel log at error level
+(so that "quiet" still prints it): "kweb-end NONCE INDEX". The kernel prints
+its log in order, so once the host has seen test N's mark, every report the
+kernel printed before it has arrived too; the reports between test N-1's
+mark and test N's belong to test N (its script, the module's unloading and
+the checks after it).
+
+Limits: a report keeps its first REPORT_LINES lines of at most LINE_CAP
+characters; a boot keeps at most MAX_REPORTS reports (a flood of them says
+no more than the first ones).
+"""
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+REPORT_LINES = 40
+LINE_CAP = 300
+MAX_REPORTS = 32
+PARTIAL_CAP = 4096
+
+_TIME = re.compile(r"^\[\s*[0-9]+\.[0-9]+\]\s?")
+# The first line of a report. Lockdep's and the atomic-sleep check's start
+# with "WARNING:" or "BUG:" too; debugobjects' with "ODEBUG:".
+_HEADER = re.compile(
+    r"^(BUG: .*|WARNING: .*|ODEBUG: .*|UBSAN: .*|kernel BUG at .*|"
+    r"Oops: .*|general protection fault.*|Kernel panic - not syncing: .*|"
+    r"watchdog: BUG: .*|INFO: task .* blocked for more than .*|"
+    r"unreferenced object .*)$")
+_END = re.compile(r"^(---\[ end trace|={20,}$)")
+
+
+def _clean(text):
+    return "".join(c if c.isprintable() else "?" for c in text)[:LINE_CAP]
+
+
+@dataclass
+class KernelReport:
+    lines: list = field(default_factory=list)    # the header first
+
+    @property
+    def header(self):
+        return self.lines[0]
+
+    def kind(self):
+        """KASAN, KFENCE, lockdep, atomic-sleep, debugobjects, warning,
+        oops, hung task, leak."""
+        h = self.header
+        for pat, name in ((r"KASAN", "KASAN"), (r"KFENCE", "KFENCE"),
+                          (r"^ODEBUG", "debugobjects"),
+                          (r"sleeping function called from invalid|"
+                           r"scheduling while atomic", "atomic sleep"),
+                          (r"locking|lock state|lock held|RCU usage|"
+                           r"leaked lock|lock order", "lockdep"),
+                          (r"^unreferenced object", "kmemleak"),
+                          (r"^INFO: task", "hung task"),
+                          (r"^WARNING", "warning")):
+            if re.search(pat, h):
+                return name
+        return "oops"
+
+    def blamed(self, module):
+        """The function of module the report names first (the header's
+        "in f+0x..", else the first of the module's frames after it), or
+        "". For debugobjects, that is the function that freed or reset the
+        object; the header's hint names the object's own function."""
+        at = re.compile(r"(?:^|[\s(])([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+/"
+                        r"0x[0-9a-f]+ \[%s\]" % re.escape(module))
+        m = re.search(r"\bin ([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+/0x[0-9a-f]+"
+                      r" \[%s\]" % re.escape(module), self.header)
+        if m:
+            return m.group(1)
+        for line in self.lines[1:] + self.lines[:1]:
+            m = at.search(line)
+            if m:
+                return m.group(1)
+        return ""
+
+    def summary(self, module):
+        """One line: what the kernel caught, and where in the module."""
+        who = self.blamed(module)
+        where = ", in %s()" % who if who and who + "+" not in self.header \
+            else ""
+        return "the kernel reported %s: %s%s" % (self.kind(), self.header[:160],
+                                                 where)
+
+
+class ConsoleWatch:
+    """Fed the console's bytes by the reader thread; read by the grader."""
+
+    def __init__(self, nonce):
+        self._mark = re.compile(r"kweb-end %s ([0-9]{1,6})$" % re.escape(nonce))
+        self._cv = threading.Condition()
+        self._partial = b""
+        self._current = None          # the report being read
+        self._pending = []            # reports since the last mark
+        self._by_mark = {}            # mark index -> its reports
+        self.reports = []             # every report of the boot, in order
+        self.dropped = 0              # reports beyond MAX_REPORTS
+
+    def feed(self, data):
+        self._partial += data
+        while True:
+            nl = self._partial.find(b"\n")
+            if nl < 0:
+                if len(self._partial) > PARTIAL_CAP:
+                    self._partial = self._partial[-PARTIAL_CAP:]
+                return
+            raw, self._partial = self._partial[:nl], self._partial[nl + 1:]
+            self._line(_TIME.sub("", raw.decode("utf-8", "replace")
+                                 .rstrip("\r")))
+
+    def _line(self, line):
+        m = self._mark.search(line)
+        with self._cv:
+            if m:
+                self._current = None
+                self._by_mark[int(m.group(1))] = self._pending
+                self._pending = []
+                self._cv.notify_all()
+                return
+            if _HEADER.match(line) and not (
+                    self._current and len(self._current.lines) < 3):
+                if len(self.reports) >= MAX_REPORTS:
+                    self.dropped += 1
+                    self._current = None
+                    return
+                self._current = KernelReport([_clean(line)])
+                self.reports.append(self._current)
+                self._pending.append(self._current)
+                return
+            cur = self._current
+            if cur is None:
+                return
+            if len(cur.lines) < REPORT_LINES:
+                cur.lines.append(_clean(line))
+            if _END.match(line) or len(cur.lines) >= REPORT_LINES:
+                self._current = None
+
+    def wait_mark(self, index, timeout):
+        """Wait until test index's mark has been seen; its reports (or None
+        if the mark did not come within timeout seconds)."""
+        with self._cv:
+            self._cv.wait_for(lambda: index in self._by_mark, timeout)
+            return self._by_mark.get(index)
+
+    def unmarked(self):
+        """Reports after the last mark (a crash, or a test cut short)."""
+        with self._cv:
+            return list(self._pending)
