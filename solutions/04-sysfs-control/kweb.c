@@ -573,11 +573,17 @@ err_webserver:
 }
 
 /*
- * Removing the status file waits for the status_store() calls in progress:
- * once this returns, no write can start the server any more.
+ * kobject_del() removes a directory and its files at once, and waits for the
+ * status_store() calls in progress: once it returns, no write can start the
+ * server any more. kobject_put() alone would not do: the kobject goes with its
+ * last reference, which may be later (CONFIG_DEBUG_KOBJECT_RELEASE delays it
+ * on purpose), and until then the status file would call into this module.
  */
 static void kweb_sysfs_exit(void)
 {
+	kobject_del(data_kobj);
+	kobject_del(net_kobj);
+	kobject_del(webserver_kobj);
 	kobject_put(data_kobj);
 	kobject_put(net_kobj);
 	kobject_put(webserver_kobj);

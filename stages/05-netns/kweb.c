@@ -33,6 +33,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/ctype.h>
 #include <linux/in.h>
 #include <linux/inet.h>
@@ -574,9 +576,34 @@ static struct attribute *kweb_data_attrs[] = {
 };
 ATTRIBUTE_GROUPS(kweb_data);
 
+/*
+ * The kobjects whose release is this module's code (the net directory and
+ * the data directories), plus one for the module itself. A kobject is
+ * released when its last reference goes, which may be after our last
+ * kobject_put() (CONFIG_DEBUG_KOBJECT_RELEASE delays it on purpose), and
+ * the module must not go before the last release has run: the completion
+ * says when (the idiom of ext4's s_kobj_unregister).
+ */
+static atomic_t kweb_kobjects = ATOMIC_INIT(1);
+static DECLARE_COMPLETION(kweb_kobjects_released);
+
+static void kweb_kobject_released(void)
+{
+	if (atomic_dec_and_test(&kweb_kobjects))
+		complete(&kweb_kobjects_released);
+}
+
+/* Drops the module's own count and waits for the releases still to run. */
+static void kweb_kobjects_wait(void)
+{
+	kweb_kobject_released();
+	wait_for_completion(&kweb_kobjects_released);
+}
+
 static void kweb_data_release(struct kobject *kobj)
 {
 	kfree(to_kweb_data(kobj));
+	kweb_kobject_released();
 }
 
 /* The tag that tells sysfs which namespace a data directory belongs to. */
@@ -595,6 +622,7 @@ static const struct kobj_type kweb_data_ktype = {
 static void kweb_net_release(struct kobject *kobj)
 {
 	kfree(kobj);
+	kweb_kobject_released();
 }
 
 /* The children of the net directory are tagged with network namespaces. */
@@ -622,6 +650,7 @@ static int kweb_sysfs_init(void)
 	net_kobj = kzalloc(sizeof(*net_kobj), GFP_KERNEL);
 	if (!net_kobj)
 		goto err_webserver;
+	atomic_inc(&kweb_kobjects);
 	err = kobject_init_and_add(net_kobj, &kweb_net_ktype, webserver_kobj,
 				   "net");
 	if (err)
@@ -630,15 +659,23 @@ static int kweb_sysfs_init(void)
 
 err_net:
 	kobject_put(net_kobj);
+	kweb_kobjects_wait();
 err_webserver:
 	kobject_put(webserver_kobj);
 	return err;
 }
 
+/*
+ * kobject_del() removes the directories at once; the kobjects go with their
+ * last reference, and the module after their releases.
+ */
 static void kweb_sysfs_exit(void)
 {
+	kobject_del(net_kobj);
+	kobject_del(webserver_kobj);
 	kobject_put(net_kobj);
 	kobject_put(webserver_kobj);
+	kweb_kobjects_wait();
 }
 
 /* A new namespace: a stopped server and a status file for it. */
@@ -653,6 +690,7 @@ static int __net_init kweb_net_init(struct net *net)
 	if (!data)
 		return -ENOMEM;
 	data->srv = srv;
+	atomic_inc(&kweb_kobjects);
 	err = kobject_init_and_add(&data->kobj, &kweb_data_ktype, net_kobj,
 				   "data");
 	if (err) {
@@ -664,15 +702,18 @@ static int __net_init kweb_net_init(struct net *net)
 }
 
 /*
- * A namespace goes away, or the module does. Removing the status file waits
- * for the status_store() calls in progress: once it is gone, no write can
- * start the server any more. The server's sockets do not keep the namespace
- * alive, so they must be gone before this returns.
+ * A namespace goes away, or the module does. kobject_del() removes the
+ * status file at once and waits for the status_store() calls in progress:
+ * once it is gone, no write can start the server any more. (kobject_put()
+ * alone might leave it there, since the kobject goes with its last
+ * reference.) The server's sockets do not keep the namespace alive, so they
+ * must be gone before this returns.
  */
 static void __net_exit kweb_net_exit(struct net *net)
 {
 	struct kweb_server *srv = net_generic(net, kweb_net_id);
 
+	kobject_del(&srv->data->kobj);
 	kobject_put(&srv->data->kobj);
 	if (srv->listen_sock)
 		kweb_stop(srv);
