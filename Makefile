@@ -1,6 +1,6 @@
 # kweb-lab: the interface. `make help` lists the targets.
 #
-#   make grade STAGE=1 [SRC=stages|solutions|DIR] [KERNEL=6.12|6.1] [ANSWERS=file]
+#   make grade STAGE=1 [SRC=stages|solutions|DIR] [KERNEL=6.12|6.1|7.3|debug] [ANSWERS=file]
 #   make shell STAGE=1 [SRC=...] [KERNEL=...]
 #   make vm-run STAGE=1 SCRIPT=path [SRC=...] [KERNEL=...]
 #   make test
@@ -19,7 +19,7 @@ CSV ?=
 
 help:
 	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' Makefile
-	@echo "  make kernels        fetch the 6.12 and 6.1 guest kernels ahead of time"
+	@echo "  make kernels        fetch 6.12 and 6.1, build 7.3 and debug (about 10 min, once)"
 	@echo "  make stages         regenerate stages/ from solutions/"
 	@echo "  make test-bn [SRC=stages|solutions|DIR]   stage 7's bn.c against GMP, in user space"
 	@echo "  make test-matrix    make test with every fixture on every kernel (instructors)"
@@ -53,7 +53,7 @@ vm-run:
 
 kernels:
 	@grading/deps.sh grade
-	@grading/kernel.sh 6.12 6.1
+	@grading/kernel.sh 6.12 6.1 7.3 debug
 
 deps:
 	@grading/deps.sh test

@@ -18,9 +18,13 @@
 #                        answer is, rather than filled in beforehand
 #   from STAGE           (NAME.dir/) its files are laid over the solution of
 #                        STAGE (another stage's, e.g. 05-netns), not this one
+#   kernels K1 K2 ...    graded on these kernels only: a wrong answer that
+#                        only the debug kernel's sanitizers catch says
+#                        "kernels debug"
 # KWEB_FIXTURES="a b" runs only those fixtures (after the solution and the
 # unfilled stage); KWEB_FIXTURES=none runs none (tests/run.sh, on every
-# kernel but the first).
+# kernel but the first); KWEB_FIXTURES=own runs those whose "kernels" line
+# names this kernel (tests/run.sh, on the debug kernel).
 # Prints TAP; exits 1 if anything failed.
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
@@ -107,7 +111,13 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 	name=${name%.*}
 	expect=$fx
 	[ ! -d "$fx" ] || expect=$fx/expect
-	if [ -n "${KWEB_FIXTURES:-}" ]; then
+	only=$(sed -n 's/^# expect: kernels //p' "$expect")
+	if [ -n "$only" ]; then
+		case " $only " in *" $kernel "*) ;; *) continue ;; esac
+	fi
+	if [ "${KWEB_FIXTURES:-}" = own ]; then
+		[ -n "$only" ] || continue
+	elif [ -n "${KWEB_FIXTURES:-}" ]; then
 		case " $KWEB_FIXTURES " in *" $name "*) ;; *) continue ;; esac
 	fi
 	sub=$work/src-$name
@@ -173,7 +183,7 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 			[ -n "$got" ] && [ "$got" -lt "${GRADE_TOTAL#*/}" ] ||
 				problems+=("total ${GRADE_TOTAL:-none} is not below the maximum")
 			;;
-		tests | answers-mode | from) ;;
+		tests | answers-mode | from | kernels) ;;
 		*) problems+=("unknown expectation '$kind'") ;;
 		esac
 	done < <(sed -n 's/^# expect: //p' "$expect")

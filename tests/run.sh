@@ -3,15 +3,22 @@
 #
 #   tests/run.sh               the kit's tests (make test)
 #   KWEB_SELFTEST_STAGES="1"   only these stages in the guest
-#   KWEB_SELFTEST_KERNELS="6.12 6.1"
-#   KWEB_SELFTEST_MATRIX=1     every fixture on every kernel (make test-matrix)
+#   KWEB_SELFTEST_KERNELS="6.12 6.1 7.3 debug"
+#   KWEB_SELFTEST_DEBUG_STAGES="4"   the stages graded on debug
+#   KWEB_SELFTEST_MATRIX=1     everything on every kernel (make test-matrix)
 #
-# make test grades every stage's solution, unfilled stage and fixtures on
-# the first kernel, and on the others the solution and the unfilled stage
-# only: a fixture tests the grader, which is the same whatever the kernel,
-# while a solution that breaks on one kernel shows on that kernel.
-# make test-matrix runs the fixtures on every kernel too (about twice as
-# long).
+# make test grades, per kernel:
+#   6.12   every stage's solution, unfilled stage and fixtures;
+#   6.1    every stage's solution and unfilled stage;
+#   7.3    the same (built here from Debian's linux-source-7.3);
+#   debug  the solution of stage 4 (whose teardown the sanitizers
+#          check) and the fixtures only the debug kernel catches ("# expect:
+#          kernels debug"). Its checks make every test about ten times
+#          slower than on 7.3.
+# A fixture tests the grader, which is the same whatever the kernel, while a
+# solution that breaks on one kernel shows on that kernel. make test-matrix
+# grades every stage's solution and fixtures on every kernel (about three
+# times as long).
 #
 # 1. user-space unit tests (CMocka), and make test-bn on right and wrong
 #    answers of stage 7;
@@ -60,7 +67,8 @@ part "make test-bn: bn.c against GMP, wrong answers caught" tests/testbn.sh
 part "static checks (shell)" tests/static.sh
 part "stages/ in sync with solutions/" grading/kw stages check
 # The kernels first: the build and gate tests need their headers.
-part "guest kernels fetched (6.12, 6.1)" grading/kernel.sh 6.12 6.1
+part "guest kernels ready (6.12, 6.1 fetched; 7.3, debug built once)" \
+	grading/kernel.sh 6.12 6.1 7.3 debug
 part "host-side Python (pytest)" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py
 part "static blank checker on the stages" tests/blanks.sh
 part "report writers, and the grader before the guest" tests/reports.sh
@@ -70,11 +78,21 @@ part "student kit: no answers in it, and it grades stage 1" tests/dist.sh "$KWEB
 # Every stage that has a rubric (a stage being written may not yet).
 stages=${KWEB_SELFTEST_STAGES:-$(cd checker && for d in [0-9][0-9]-*; do
 	[ -f "$d/rubric" ] && echo "${d%%-*}"; done | tr '\n' ' ')}
-kernels=${KWEB_SELFTEST_KERNELS:-6.12 6.1}
+kernels=${KWEB_SELFTEST_KERNELS:-6.12 6.1 7.3 debug}
+debug_stages=${KWEB_SELFTEST_DEBUG_STAGES:-4}
 first=1
 for k in $kernels; do
 	for s in $stages; do
-		if [ -n "$first" ] || [ -n "${KWEB_SELFTEST_MATRIX:-}" ]; then
+		if [ -n "${KWEB_SELFTEST_MATRIX:-}" ]; then
+			part "grader on stage $s, Linux $k" tests/grader.sh "$s" "$k"
+		elif [ "$k" = debug ]; then
+			case " $debug_stages " in
+			*" $((10#$s)) "*) ;;
+			*) continue ;;
+			esac
+			part "grader on stage $s, Linux $k (solution, unfilled stage, the fixtures only it catches)" \
+				env KWEB_FIXTURES=own tests/grader.sh "$s" "$k"
+		elif [ -n "$first" ]; then
 			part "grader on stage $s, Linux $k" tests/grader.sh "$s" "$k"
 		else
 			part "grader on stage $s, Linux $k (solution and unfilled stage)" \
