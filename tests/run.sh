@@ -69,7 +69,8 @@ part "stages/ in sync with solutions/" grading/kw stages check
 # The kernels first: the build and gate tests need their headers.
 part "guest kernels ready (6.12, 6.1 fetched; 7.3, debug built once)" \
 	grading/kernel.sh 6.12 6.1 7.3 debug
-part "host-side Python (pytest)" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py
+# A hung test fails this part instead of running into CI's time limit.
+part "host-side Python (pytest)" timeout 900 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py
 part "static blank checker on the stages" tests/blanks.sh
 part "report writers, and the grader before the guest" tests/reports.sh
 part "handouts build; listings match the stage files" tests/handouts.sh "$KWEB_BUILD/selftest/handouts"

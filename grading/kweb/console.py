@@ -6,12 +6,15 @@ debug kernel (KERNEL=debug) those of KASAN, KFENCE, lockdep, the atomic-sleep
 check and debugobjects. The host reads them here, as QEMU passes them on,
 not from anything the runner in the guest says.
 
-After each test the runner writes a mark into the kernel log at error level
-(so that "quiet" still prints it): "kweb-end NONCE INDEX". The kernel prints
-its log in order, so once the host has seen test N's mark, every report the
-kernel printed before it has arrived too; the reports between test N-1's
-mark and test N's belong to test N (its script, the module's unloading and
-the checks after it).
+After each test's result the host sends the runner a fresh token, and the
+runner writes a mark into the kernel log at error level (so that "quiet"
+still prints it): "kweb-end NONCE INDEX TOKEN". The kernel prints its log in
+order, so once the host has seen test N's mark, every report the kernel
+printed before it has arrived too; the reports between test N-1's mark and
+test N's belong to test N (its script, the module's unloading and the checks
+after it). The module can read the nonce, but a test's token exists only
+once the test is over: a mark written earlier, to hide a report in another
+test, has no valid token and is no mark (it is counted in forged).
 
 Limits: a report keeps its first REPORT_LINES lines of at most LINE_CAP
 characters; a boot keeps at most MAX_REPORTS reports (a flood of them says
@@ -19,6 +22,7 @@ no more than the first ones).
 """
 
 import re
+import secrets
 import threading
 from dataclasses import dataclass, field
 
@@ -97,7 +101,10 @@ class ConsoleWatch:
     """Fed the console's bytes by the reader thread; read by the grader."""
 
     def __init__(self, nonce):
-        self._mark = re.compile(r"kweb-end %s ([0-9]{1,6})$" % re.escape(nonce))
+        self._mark = re.compile(r"kweb-end %s ([0-9]{1,6}) ([0-9a-f]{1,64})$"
+                                % re.escape(nonce))
+        self._tokens = {}             # mark index -> its token
+        self.forged = 0               # marks with no valid token
         self._cv = threading.Condition()
         self._partial = b""
         self._current = None          # the report being read
@@ -107,20 +114,31 @@ class ConsoleWatch:
         self.dropped = 0              # reports beyond MAX_REPORTS
 
     def feed(self, data):
-        self._partial += data
-        while True:
-            nl = self._partial.find(b"\n")
+        buf = self._partial + data
+        start = 0
+        while True:             # linear in len(buf), however short the lines
+            nl = buf.find(b"\n", start)
             if nl < 0:
-                if len(self._partial) > PARTIAL_CAP:
-                    self._partial = self._partial[-PARTIAL_CAP:]
-                return
-            raw, self._partial = self._partial[:nl], self._partial[nl + 1:]
-            self._line(_TIME.sub("", raw.decode("utf-8", "replace")
-                                 .rstrip("\r")))
+                break
+            if nl - start <= PARTIAL_CAP:
+                self._line(_TIME.sub("", buf[start:nl].decode(
+                    "utf-8", "replace").rstrip("\r")))
+            start = nl + 1
+        self._partial = buf[start:][-PARTIAL_CAP:]
+
+    def expect(self, index):
+        """The token of test index's mark, made when first asked for: the
+        host sends it to the runner once the test's result is in."""
+        with self._cv:
+            return self._tokens.setdefault(index, secrets.token_hex(8))
 
     def _line(self, line):
         m = self._mark.search(line)
         with self._cv:
+            if m and (int(m.group(1)) in self._by_mark or
+                      self._tokens.get(int(m.group(1))) != m.group(2)):
+                self.forged += 1
+                return
             if m:
                 self._current = None
                 self._by_mark[int(m.group(1))] = self._pending

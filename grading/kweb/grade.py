@@ -640,6 +640,10 @@ class Grader:
                             boot, nonce, cur.name, ev.value, probes),
                             daemon=True).start()
                     elif ev.kind == "result" and cur:
+                        # The token for the runner's end mark: it exists
+                        # only now that the test is over (console.py).
+                        boot.send("KWEB-MARK %s %s\n"
+                                  % (nonce, watch.expect(ev.index)))
                         self.guest_result(cur, ev.value, t_start, probes,
                                           watch, by_index)
                         cur = None
@@ -664,6 +668,9 @@ class Grader:
         if stream.rejected:
             note("%d forged or malformed control line(s) from the guest were "
                  "ignored" % stream.rejected)
+        if watch.forged:
+            note("%d forged end-of-test mark(s) in the kernel log were "
+                 "ignored" % watch.forged)
         if cur is not None:
             secs = time.monotonic() - t_start
             if boot.flooded:

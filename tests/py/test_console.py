@@ -56,8 +56,9 @@ LOCKDEP = """\
 """
 
 
-def mark(i, nonce=NONCE):
-    return "[   20.000000] kweb-end %s %d\n" % (nonce, i)
+def mark(w, i, nonce=NONCE, token=None):
+    return "[   20.000000] kweb-end %s %d %s\n" % (nonce, i,
+                                                   token or w.expect(i))
 
 
 def feed(w, text, chunk=7):
@@ -68,8 +69,8 @@ def feed(w, text, chunk=7):
 
 def test_reports_go_to_the_test_whose_mark_follows():
     w = console.ConsoleWatch(NONCE)
-    feed(w, "[ 1.0] kweb: loading\n" + mark(1) + KASAN + "noise\n" + mark(2)
-         + mark(3))
+    feed(w, "[ 1.0] kweb: loading\n" + mark(w, 1) + KASAN + "noise\n" + mark(w, 2)
+         + mark(w, 3))
     assert w.wait_mark(1, 0) == []
     got = w.wait_mark(2, 0)
     assert len(got) == 1
@@ -91,15 +92,15 @@ def test_a_missing_mark_is_none_after_the_timeout():
 
 def test_a_mark_with_another_nonce_is_not_a_mark():
     w = console.ConsoleWatch(NONCE)
-    feed(w, mark(1, "ffffffffffffffff") + mark(1, NONCE + "00") + ATOMIC)
+    feed(w, mark(w, 1, "ffffffffffffffff") + mark(w, 1, NONCE + "00") + ATOMIC)
     assert w.wait_mark(1, 0) is None
-    feed(w, mark(1))
+    feed(w, mark(w, 1))
     assert [r.kind() for r in w.wait_mark(1, 0)] == ["atomic sleep"]
 
 
 def test_kinds_and_the_function_blamed():
     w = console.ConsoleWatch(NONCE)
-    feed(w, ATOMIC + ODEBUG + LOCKDEP + mark(1))
+    feed(w, ATOMIC + ODEBUG + LOCKDEP + mark(w, 1))
     got = w.wait_mark(1, 0)
     assert [r.kind() for r in got] == ["atomic sleep", "debugobjects",
                                        "lockdep"]
@@ -119,7 +120,7 @@ def test_a_report_keeps_its_first_lines_only():
     w = console.ConsoleWatch(NONCE)
     feed(w, "BUG: KASAN: double-free in x+0x1/0x2 [kweb]\n" +
          "".join(" line %d %s\n" % (i, "\x01" * 3 + "x" * 500)
-                 for i in range(100)) + mark(1))
+                 for i in range(100)) + mark(w, 1))
     r = w.wait_mark(1, 0)[0]
     assert len(r.lines) == console.REPORT_LINES
     assert all(len(x) <= console.LINE_CAP for x in r.lines)
@@ -129,7 +130,7 @@ def test_a_report_keeps_its_first_lines_only():
 def test_a_flood_of_reports_is_capped():
     w = console.ConsoleWatch(NONCE)
     feed(w, "WARNING: CPU: 0 PID: 1 at x.c:1 f+0x0/0x1\n\n\n\n" * 100 +
-         mark(1), chunk=4096)
+         mark(w, 1), chunk=4096)
     assert len(w.wait_mark(1, 0)) == console.MAX_REPORTS
     assert w.dropped == 100 - console.MAX_REPORTS
 
@@ -138,13 +139,25 @@ def test_a_long_line_without_newline_is_bounded():
     w = console.ConsoleWatch(NONCE)
     w.feed(b"A" * (10 * console.PARTIAL_CAP))
     assert len(w._partial) <= console.PARTIAL_CAP
-    feed(w, "\n" + mark(1))
+    feed(w, "\n" + mark(w, 1))
     assert w.wait_mark(1, 0) == []
 
 
 def test_wait_mark_wakes_when_the_mark_comes():
     w = console.ConsoleWatch(NONCE)
-    t = threading.Timer(0.1, lambda: feed(w, mark(4)))
+    t = threading.Timer(0.1, lambda: feed(w, mark(w, 4)))
     t.start()
     assert w.wait_mark(4, 5) == []
     t.join()
+
+
+def test_a_mark_without_its_token_is_forged():
+    # The module, which can read the nonce, writes test 2's mark early, so
+    # that its report would go to test 1 and test 2 would end clean. The
+    # token does not exist yet: the forged mark is no mark.
+    w = console.ConsoleWatch(NONCE)
+    feed(w, mark(w, 1) + mark(w, 2, token="0" * 16) + KASAN)
+    assert w.wait_mark(1, 0) == [] and w.wait_mark(2, 0) is None
+    feed(w, mark(w, 2) + mark(w, 2))        # the real one; then a replay
+    assert [r.kind() for r in w.wait_mark(2, 0)] == ["KASAN"]
+    assert w.forged == 2

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grading"))
 
 from kweb import protocol, vm  # noqa: E402
 from kweb.protocol import Expected, ResultStream  # noqa: E402
+from kweb.console import ConsoleWatch  # noqa: E402
 
 N = "0123456789abcdef0123456789abcdef"
 
@@ -98,19 +99,26 @@ def test_the_console_is_capped(tmp_path):
     class B:
         flooded = ""
     boot = B()
+    watch = ConsoleWatch("n0nce")
     t = threading.Thread(target=vm._console_reader,
-                         args=(b, tmp_path / "c.log", boot))
+                         args=(b, tmp_path / "c.log", boot, watch))
     t.start()
+    a.settimeout(60)          # a reader that died must fail, not hang
     chunk = b"x" * 65536
-    for _ in range(160):      # 10 MiB
+    for _ in range(80):       # 5 MiB of one line, then 5 MiB of empty ones
         a.sendall(chunk)
-    a.sendall(b"THE END\n")
+    for _ in range(80):
+        a.sendall(b"\n" * 65536)
+    a.sendall(b"BUG: KASAN: late\nkweb-end n0nce 1 %s\nTHE END\n"
+              % watch.expect(1).encode())
     a.close()
-    t.join(10)
+    t.join(30)
+    assert not t.is_alive()
     data = (tmp_path / "c.log").read_bytes()
     assert len(data) <= vm.CONSOLE_HEAD + vm.CONSOLE_TAIL + 200
     assert data.endswith(b"THE END\n") and b"dropped" in data
     assert "flooded" in boot.flooded
+    assert [r.header for r in watch.wait_mark(1, 0)] == ["BUG: KASAN: late"]
 
 
 def test_the_overlay_holds_no_test_script(tmp_path):
