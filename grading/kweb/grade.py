@@ -132,6 +132,11 @@ class Grader:
         only = os.environ.get("KWEB_TESTS", "").split() or None
         self.stage = load_stage(stage_arg, only=self._with_probe(stage_arg,
                                                                  only))
+        need = self.stage.kernels
+        if need and self.series not in need:
+            die("the rubric of %s requires KERNEL=%s (it is graded there "
+                "only): run it again with KERNEL=%s" % (
+                    self.stage.name, " or KERNEL=".join(need), need[0]))
         self.src_arg = src_arg
         self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self.outcome = "all tests ran"

@@ -60,6 +60,7 @@ class Stage:
     conf: StageConf
     tests: List[RubricLine]
     pack_dir: Optional[Path] = None
+    kernels: List[str] = field(default_factory=list)   # required; [] = any
 
     def test(self, name):
         for t in self.tests:

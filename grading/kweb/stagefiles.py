@@ -2,7 +2,8 @@
 pack's): rubric, hints and stage.conf. One parser per format: everything in
 the kit that reads these files calls this module.
 
-rubric     "name points timeout visibility description" lines, # comments
+rubric     "name points timeout visibility description" lines, # comments;
+           "require kernel K..." grades the stage on those kernels only
 hints      "NAME text" lines; several lines of a test are joined
 stage.conf MODULE=kweb, SOURCES="kweb.c", CONTROL=sysfs, PROBE=http,
            LOCAL_TESTS="invalid_params" lines (shell-like assignments, read
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from .model import (STATIC_HINTS, STATIC_TESTS, RubricLine, Stage,
                     StageConf)
-from .paths import ROOT, die, stage_dir
+from .paths import KERNELS, ROOT, die, stage_dir
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MODULE_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
@@ -31,12 +32,24 @@ def _lines(path):
                 yield n, line
 
 
-def parse_rubric(path):
-    """The rubric's lines, in order, as RubricLine (kind and script unset)."""
+def parse_rubric(path, kernels=None):
+    """The rubric's lines, in order, as RubricLine (kind and script unset).
+
+    kernels: a list, given the kernels a "require kernel K..." line names
+    (a stage, or an instructor's pack, that must be graded on debug)."""
     out, seen = [], set()
     for n, line in _lines(path):
         parts = line.split(None, 4)
         where = "%s:%d" % (path, n)
+        if parts[0] == "require":
+            words = line.split()
+            if len(words) < 3 or words[1] != "kernel" or \
+                    not all(k in KERNELS for k in words[2:]):
+                die("%s: expected 'require kernel K...', K one of %s"
+                    % (where, ", ".join(KERNELS)))
+            if kernels is not None:
+                kernels.extend(k for k in words[2:] if k not in kernels)
+            continue
         if len(parts) < 4:
             die("%s: expected 'name points timeout visibility description'"
                 % where)
@@ -142,10 +155,11 @@ def load_stage(stage_arg, pack=None, only=None):
                 die("instructor pack test %s has the name of one of the kit's "
                     "tests: rename it" % f.stem)
         search.insert(0, pack_dir / "tests")
-    lines = parse_rubric(check / "rubric")
+    kernels, pack_kernels = [], []
+    lines = parse_rubric(check / "rubric", kernels)
     if pack_dir and (pack_dir / "rubric").is_file():
         kit = {t.name for t in lines}
-        for t in parse_rubric(pack_dir / "rubric"):
+        for t in parse_rubric(pack_dir / "rubric", pack_kernels):
             if t.name in kit:
                 die("test %s is in the rubric twice (%s)"
                     % (t.name, pack_dir / "rubric"))
@@ -177,7 +191,12 @@ def load_stage(stage_arg, pack=None, only=None):
         tests.append(t)
     if not tests:
         die("no test selected (KWEB_TESTS='%s')" % " ".join(only or ()))
-    return Stage(name, check, conf, tests, pack_dir)
+    if kernels and pack_kernels:    # both require: what both allow
+        kernels = [k for k in kernels if k in pack_kernels]
+        if not kernels:
+            die("the rubrics of %s and of the instructor pack require no "
+                "kernel in common" % name)
+    return Stage(name, check, conf, tests, pack_dir, kernels or pack_kernels)
 
 
 def strip_hidden(checker):

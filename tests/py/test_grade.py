@@ -132,3 +132,29 @@ def test_strip_hidden(tmp_path):
     assert "secret" not in names and "http_curl" not in names
     assert not (c / "01-kthread-echo" / "tests" / "secret.sh").exists()
     assert (c / "common" / "tests" / "http_curl.sh").exists()
+
+
+def test_a_rubric_can_require_a_kernel(tmp_path, monkeypatch):
+    import pytest
+    from kweb.paths import KwebError
+    pack = tmp_path / "pack" / "04-sysfs-control"
+    pack.mkdir(parents=True)
+    (pack / "rubric").write_text("# graded on the sanitizer kernel only\n"
+                                 "require kernel debug\n")
+    monkeypatch.setenv("KWEB_INSTRUCTOR_PACK", str(pack.parent))
+    assert load_stage(4).kernels == ["debug"]
+    with pytest.raises(KwebError) as e:
+        grade.Grader("4", "solutions", "6.12")
+    assert str(e.value) == ("the rubric of 04-sysfs-control requires "
+                            "KERNEL=debug (it is graded there only): run it "
+                            "again with KERNEL=debug")
+    assert grade.Grader("4", "solutions", "debug").series == "debug"
+    monkeypatch.setenv("KWEB_INSTRUCTOR_PACK", "none")
+    assert load_stage(4).kernels == []
+    assert grade.Grader("4", "solutions", "6.12").series == "6.12"
+    for bad in ("require kernel 5.10\n", "require debug\n", "require kernel\n"):
+        (pack / "rubric").write_text(bad)
+        monkeypatch.setenv("KWEB_INSTRUCTOR_PACK", str(pack.parent))
+        with pytest.raises(KwebError) as e:
+            load_stage(4)
+        assert "expected 'require kernel K...'" in str(e.value)
