@@ -13,12 +13,12 @@
 #   7.3    the same (built here from Debian's linux-source-7.3);
 #   debug  the solution of stage 4 (whose teardown the sanitizers
 #          check) and the fixtures only the debug kernel catches ("# expect:
-#          kernels debug"). Its checks make every test about ten times
-#          slower than on 7.3.
+#          kernels debug"). A grade there takes 10 to 20 times as long
+#          as on 7.3.
 # A fixture tests the grader, which is the same whatever the kernel, while a
 # solution that breaks on one kernel shows on that kernel. make test-matrix
-# grades every stage's solution and fixtures on every kernel (about three
-# times as long).
+# grades every stage's solution and fixtures on every kernel (three hours
+# or more).
 #
 # 1. user-space unit tests (CMocka), and make test-bn on right and wrong
 #    answers of stage 7;

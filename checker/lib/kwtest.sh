@@ -302,10 +302,11 @@ kw_cpu_busy() {
 		printf "%d\n", dt ? 100 * (dt - (idle - i0)) / dt : 0 }'
 }
 
-# kw_taint_ok: no oops, warning or soft lockup since boot.
+# kw_taint_ok: no bad page (KASAN, KFENCE), oops, warning or soft lockup
+# since boot: the taints the runner fails a test on.
 kw_taint_ok() {
 	t=$(cat /proc/sys/kernel/tainted)
-	[ $((t & (128 | 512 | 16384))) -eq 0 ] ||
+	[ $((t & (32 | 128 | 512 | 16384))) -eq 0 ] ||
 		kw_fail "the kernel is tainted ($t): see the kernel log"
 }
 

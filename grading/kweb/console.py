@@ -17,8 +17,11 @@ once the test is over: a mark written earlier, to hide a report in another
 test, has no valid token and is no mark (it is counted in forged).
 
 Limits: a report keeps its first REPORT_LINES lines of at most LINE_CAP
-characters; a boot keeps at most MAX_REPORTS reports (a flood of them says
-no more than the first ones).
+characters; a test keeps at most MAX_REPORTS reports (a flood of them says
+no more than the first ones, and fails its test all the same). A console
+line "** N printk messages dropped **" is a report too: the kernel's log
+overflowed before the console printed it, and what was lost may have been
+a report (a module that floods the log to bury its KASAN report fails).
 """
 
 import re
@@ -38,7 +41,8 @@ _HEADER = re.compile(
     r"^(BUG: .*|WARNING: .*|ODEBUG: .*|UBSAN: .*|kernel BUG at .*|"
     r"Oops: .*|general protection fault.*|Kernel panic - not syncing: .*|"
     r"watchdog: BUG: .*|INFO: task .* blocked for more than .*|"
-    r"unreferenced object .*)$")
+    r"unreferenced object .*|rcu: INFO: .*detected stall.*|"
+    r"\*\* [0-9]+ printk messages dropped \*\*)$")
 _END = re.compile(r"^(---\[ end trace|={20,}$)")
 
 
@@ -66,6 +70,9 @@ class KernelReport:
                            r"leaked lock|lock order", "lockdep"),
                           (r"^unreferenced object", "kmemleak"),
                           (r"^INFO: task", "hung task"),
+                          (r"^rcu: ", "RCU stall"),
+                          (r"printk messages dropped", "a lost log (a "
+                           "flood of messages hid what it held)"),
                           (r"^WARNING", "warning")):
             if re.search(pat, h):
                 return name
@@ -110,8 +117,7 @@ class ConsoleWatch:
         self._current = None          # the report being read
         self._pending = []            # reports since the last mark
         self._by_mark = {}            # mark index -> its reports
-        self.reports = []             # every report of the boot, in order
-        self.dropped = 0              # reports beyond MAX_REPORTS
+        self.dropped = 0              # reports beyond a test's MAX_REPORTS
 
     def feed(self, data):
         buf = self._partial + data
@@ -147,12 +153,11 @@ class ConsoleWatch:
                 return
             if _HEADER.match(line) and not (
                     self._current and len(self._current.lines) < 3):
-                if len(self.reports) >= MAX_REPORTS:
-                    self.dropped += 1
-                    self._current = None
+                self._current = None
+                if len(self._pending) >= MAX_REPORTS:
+                    self.dropped += 1       # the test fails on those it has
                     return
                 self._current = KernelReport([_clean(line)])
-                self.reports.append(self._current)
                 self._pending.append(self._current)
                 return
             cur = self._current

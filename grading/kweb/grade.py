@@ -738,7 +738,7 @@ class Grader:
                      by_index=None):
         secs = time.monotonic() - t_start
         logf = self.out / "tests" / (t.name + ".log")
-        msg = ""
+        msg, seen = "", None
         if watch is not None:
             index = next(i for i, x in by_index.items() if x is t)
             seen = self.kernel_reports(t, index, watch)
@@ -754,7 +754,8 @@ class Grader:
                 self.log(t.name, "host probe: %s" % p.message)
                 if status == "pass" and not p.correct:
                     status = "fail"
-                msg = p.message if not p.correct else ""
+                if not p.correct and not seen:     # the kernel's word first
+                    msg = p.message
         if status != "pass" and not msg:
             text = logf.read_text(errors="replace") if logf.is_file() else ""
             m = re.search(r"^(?:FAIL|TIMEOUT): (.*)$", text, re.M)

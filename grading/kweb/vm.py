@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .paths import CACHE, ROOT, debug_kernel, die
@@ -155,12 +155,14 @@ def qemu_args(acc, kdir, initrd_path, append, memory=None):
     """The guest's command line. /dev/kmsg takes every line a test writes
     (printk.devkmsg=on: the runner marks each test's end there). The debug
     kernel gets twice the memory (KASAN's shadow, kmemleak's and lockdep's
-    tables) and reports every KASAN finding, not only the first."""
+    tables), reports every KASAN finding, not only the first, and prints
+    warnings on the console too (loglevel=5 after quiet): lockdep's reports,
+    the WARNING line of a WARN and every call trace are at that level."""
     cpu = "host" if acc == "kvm" else "max"
     mem = memory or os.environ.get("KWEB_GUEST_MEM") or \
         ("1024" if sanitizers(kdir) else "512")
     if sanitizers(kdir):
-        append = "kasan_multi_shot " + append
+        append = "kasan_multi_shot loglevel=5 " + append
     return ["qemu-system-x86_64", "-accel", acc, "-cpu", cpu,
             "-m", str(mem),
             "-smp", "2", "-display", "none", "-monitor", "none",
@@ -186,6 +188,8 @@ class Boot:
     flooded: str = ""
     _buf: bytes = b""
     _skipping: bool = False
+    # The grader and a probe's thread both send: one whole line at a time.
+    _send_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def lines(self, timeout):
         """Complete lines from the results port within timeout seconds;
@@ -223,10 +227,11 @@ class Boot:
         return out
 
     def send(self, text):
-        try:
-            self.results.sendall(text.encode())
-        except OSError:
-            pass
+        with self._send_lock:
+            try:
+                self.results.sendall(text.encode())
+            except OSError:
+                pass
 
     def kill(self):
         if self.proc.poll() is None:

@@ -564,10 +564,13 @@ static int kweb_sysfs_init(void)
 	return 0;
 
 err_data:
+	kobject_del(data_kobj);
 	kobject_put(data_kobj);
 err_net:
+	kobject_del(net_kobj);
 	kobject_put(net_kobj);
 err_webserver:
+	kobject_del(webserver_kobj);
 	kobject_put(webserver_kobj);
 	return err;
 }

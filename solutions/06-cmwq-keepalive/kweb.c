@@ -1157,6 +1157,7 @@ err_net:
 	kobject_put(net_kobj);
 	kweb_kobjects_wait();
 err_webserver:
+	kobject_del(webserver_kobj);
 	kobject_put(webserver_kobj);
 	return err;
 }

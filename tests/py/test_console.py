@@ -133,6 +133,21 @@ def test_a_flood_of_reports_is_capped():
          mark(w, 1), chunk=4096)
     assert len(w.wait_mark(1, 0)) == console.MAX_REPORTS
     assert w.dropped == 100 - console.MAX_REPORTS
+    # The cap is a test's, not the boot's: a test that spends it on fake
+    # reports leaves the next test's real one in place.
+    feed(w, KASAN + mark(w, 2))
+    assert [r.kind() for r in w.wait_mark(2, 0)] == ["KASAN"]
+
+
+def test_a_lost_log_and_a_stall_are_reports():
+    w = console.ConsoleWatch(NONCE)
+    feed(w, "[ 3.0] ** 2043 printk messages dropped **\n" + mark(w, 1) +
+         "[ 30.0] rcu: INFO: rcu_preempt self-detected stall on CPU\n" +
+         mark(w, 2))
+    got = w.wait_mark(1, 0)
+    assert [r.kind() for r in got] == [
+        "a lost log (a flood of messages hid what it held)"]
+    assert [r.kind() for r in w.wait_mark(2, 0)] == ["RCU stall"]
 
 
 def test_a_long_line_without_newline_is_bounded():
