@@ -147,14 +147,16 @@ kw_loaded() {
 	grep -q "^$KW_MODULE " /proc/modules
 }
 
-# kw_unload [LIMIT]: rmmod must succeed within LIMIT seconds (default 5,
-# scaled) and the module must be gone.
+# kw_unload [LIMIT [CHECK]]: rmmod must succeed within LIMIT seconds
+# (default 5, scaled) and the module must be gone. CHECK, a command, runs
+# every tenth of a second while rmmod does.
 kw_unload() {
 	limit=$(kw_secs "${1:-5}")
 	rmmod "$KW_MODULE" >/tmp/rmmod.out 2>&1 &
 	pid=$!
 	n=0
 	while kill -0 $pid 2>/dev/null; do
+		[ -z "${2:-}" ] || $2
 		[ $n -lt $((limit * 10)) ] ||
 			kw_fail "rmmod $KW_MODULE did not return within $limit s (is the exit function waiting for a thread or work item that never wakes?)"
 		sleep 0.1

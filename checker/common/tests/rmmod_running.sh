@@ -12,24 +12,11 @@ kw_hold 2 60
 # tree: a tree left to kobject_put() alone is still there.
 params=/sys/module/$KW_MODULE/parameters/port
 [ -e "$params" ] || kw_fail "$params is missing: is the port= parameter there?"
-limit=$(kw_secs 5)
-rmmod "$KW_MODULE" >/tmp/rmmod.out 2>&1 &
-pid=$!
-n=0
-checked=
-while kill -0 $pid 2>/dev/null; do
-	if [ -z "$checked" ] && [ ! -e "$params" ]; then
-		checked=1
-		[ ! -e /sys/kernel/webserver ] ||
-			kw_fail "/sys/kernel/webserver is still there after the exit function returned (it goes with kobject_del(), not with the last kobject_put())"
-	fi
-	[ $n -lt $((limit * 20)) ] ||
-		kw_fail "rmmod $KW_MODULE did not return within $limit s (is the exit function waiting for a thread or work item that never wakes?)"
-	sleep 0.05
-	n=$((n + 1))
-done
-wait $pid || kw_fail "rmmod $KW_MODULE failed: $(cat /tmp/rmmod.out)"
-! kw_loaded || kw_fail "$KW_MODULE is still loaded after rmmod"
+tree_gone_after_exit() {
+	[ -e "$params" ] || [ ! -e /sys/kernel/webserver ] ||
+		kw_fail "/sys/kernel/webserver is still there after the exit function returned (it goes with kobject_del(), not with the last kobject_put())"
+}
+kw_unload 5 tree_gone_after_exit
 [ ! -e /sys/kernel/webserver ] || kw_fail "/sys/kernel/webserver is still there after rmmod"
 kw_hold_end
 kw_run "port 9999 still accepts connections after rmmod" kwnet refused
