@@ -157,7 +157,13 @@ def qemu_args(acc, kdir, initrd_path, append, memory=None):
     kernel gets twice the memory (KASAN's shadow, kmemleak's and lockdep's
     tables), reports every KASAN finding, not only the first, and prints
     warnings on the console too (loglevel=5 after quiet): lockdep's reports,
-    the WARNING line of a WARN and every call trace are at that level."""
+    the WARNING line of a WARN and every call trace are at that level.
+
+    pci=noacpi: PCI interrupts are routed from the BIOS's table, not by
+    running the ACPI _PRT method. QEMU's i440fx builds _PRT as an AML loop,
+    which the debug kernel's interpreter ran for over 30 s of a TCG boot
+    and then aborted (AE_AML_LOOP_TIMEOUT): the network card got no
+    interrupt, and the host's probes failed at random."""
     cpu = "host" if acc == "kvm" else "max"
     mem = memory or os.environ.get("KWEB_GUEST_MEM") or \
         ("1024" if sanitizers(kdir) else "512")
@@ -171,7 +177,7 @@ def qemu_args(acc, kdir, initrd_path, append, memory=None):
             str(initrd_path), "-append",
             "console=ttyS0 quiet panic=-1 oops=panic softlockup_panic=1 "
             "random.trust_cpu=on tsc=reliable no_timer_check mitigations=off "
-            "printk.devkmsg=on " + append]
+            "printk.devkmsg=on pci=noacpi " + append]
 
 
 @dataclass
