@@ -15,7 +15,7 @@ SUBMISSIONS ?=
 CSV ?=
 
 .PHONY: help grade grade-class grade-quiz shell vm-run kernels deps stages \
-	check-stages test test-bn test-matrix bench bench-http bench-fib clean handouts dist
+	check-stages test test-bn test-matrix mutants bench bench-http bench-fib clean handouts dist
 
 help:
 	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' Makefile
@@ -23,6 +23,7 @@ help:
 	@echo "  make stages         regenerate stages/ from solutions/"
 	@echo "  make test-bn [SRC=stages|solutions|DIR]   stage 7's bn.c against GMP, in user space"
 	@echo "  make test-matrix    make test with every fixture on every kernel (instructors)"
+	@echo "  make mutants [STAGE=n] [KERNEL=6.12] [LIST=1]   grade mutants of the solutions: the kill rate"
 	@echo "  make bench          measure grading wall time"
 	@echo "  make bench-http [KERNEL=6.12]   stages 2, 5, 6 and lighttpd under load (build/bench/http)"
 	@echo "  make bench-fib [KERNEL=6.12]    stage 7's /fib/N against GMP (build/bench/fib)"
@@ -87,6 +88,16 @@ test-bn:
 test-matrix:
 	@$(call instructor_only,tests/run.sh)
 	@KWEB_SELFTEST_MATRIX=1 tests/run.sh
+
+# Mutation testing (instructors): small wrong versions of solutions/NN-*/
+# graded with the stage's tests, every stage unless STAGE= names one;
+# LIST=1 lists them without grading. See grading/kweb/mutants.py.
+mutants:
+	@$(call instructor_only,solutions)
+	@rc=0; for s in $(or $(STAGE),$(patsubst checker/%/rubric,%,$(wildcard checker/[0-9][0-9]-*/rubric))); do \
+		grading/kw mutants "$$s" "$(KERNEL)" $(if $(LIST),--list); r=$$?; \
+		[ $$r -ne 2 ] || exit 2; [ $$r -eq 0 ] || rc=1; \
+	done; exit $$rc
 
 # Student and instructor editions; `make handouts EDITION=student` for one.
 EDITION ?= all

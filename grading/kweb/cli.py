@@ -10,6 +10,7 @@
     grading/kw strip-hidden CHECKER-COPY         hidden tests out (make dist)
     grading/kw bench-http [KERNEL]               make bench-http
     grading/kw bench-fib [KERNEL]                make bench-fib
+    grading/kw mutants STAGE [KERNEL] [--list]   make mutants
 
 Exit status 2 with one "kweb: error:" line when a command cannot run.
 """
@@ -86,6 +87,11 @@ def _bench_fib(argv):
     return benchfib.main(argv)
 
 
+def _mutants(argv):
+    from . import mutants
+    return mutants.main(argv)
+
+
 def _stages(argv):
     from . import stages
     return stages.main(argv)
@@ -95,7 +101,7 @@ COMMANDS = {"grade": _grade, "shell": _vmrun("shell"),
             "vm-run": _vmrun("script"), "class": _class, "quiz": _quiz,
             "stages": _stages, "fill": _fill,
             "strip-hidden": _strip_hidden, "bench-http": _bench_http,
-            "bench-fib": _bench_fib}
+            "bench-fib": _bench_fib, "mutants": _mutants}
 
 
 def main(argv=None):
