@@ -28,6 +28,8 @@
 # unfilled stage); KWEB_FIXTURES=none runs none (tests/run.sh, on every
 # kernel but the first); KWEB_FIXTURES=own runs those whose "kernels" line
 # names this kernel (tests/run.sh, on the debug kernel).
+# The solution and the unfilled stage are graded alone; the fixtures two at
+# a time (KWEB_SELFTEST_JOBS, default 2).
 # Prints TAP; exits 1 if anything failed.
 set -u
 . "$(dirname "$0")/../grading/lib.sh"
@@ -54,18 +56,32 @@ not_ok() {
 	printf '#   %s\n' "$@"
 }
 
-# grade NAME SRC [TESTS]: run the grader; output in $work/NAME.out,
-# results in $work/NAME/.
-grade() {
-	local name=$1 src=$2 tests=${3:-} answers=${4:-} t0 t1
+# run_grade NAME SRC [TESTS [ANSWERS]]: run the grader; its output in
+# $work/NAME.out, its exit status and seconds in $work/NAME.rc, results in
+# $work/NAME/.
+run_grade() {
+	local name=$1 src=$2 tests=${3:-} answers=${4:-} t0 t1 rc
 	t0=$(now_ms)
 	KWEB_QUIET='' KWEB_TESTS=$tests KWEB_OUT=$work/$name KWEB_ANSWERS=$answers \
 		"$KWEB_ROOT/grading/kw" grade "$stage" "$src" "$kernel" \
 		>"$work/$name.out" 2>&1
-	GRADE_RC=$?
+	rc=$?
 	t1=$(now_ms)
-	GRADE_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
-	GRADE_TOTAL=$(sed -n 's/^Total: //p' "$work/$name.out" | tail -n 1)
+	echo "$rc $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')" \
+		>"$work/$name.rc"
+}
+
+# graded NAME: GRADE_RC, GRADE_SECS and GRADE_TOTAL of a finished grade.
+graded() {
+	GRADE_RC=255
+	GRADE_SECS=0
+	read -r GRADE_RC GRADE_SECS <"$work/$1.rc" || true
+	GRADE_TOTAL=$(sed -n 's/^Total: //p' "$work/$1.out" | tail -n 1)
+}
+
+grade() {
+	run_grade "$@"
+	graded "$1"
 }
 
 status_of() {
@@ -107,6 +123,9 @@ else
 fi
 
 # 3. Each fixture is graded as it expects.
+jobs=${KWEB_SELFTEST_JOBS:-2}
+queued=()
+expects=()
 for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixtures/"$stage"/*.sed \
 	"$KWEB_ROOT"/tests/fixtures/"$stage"/*.dir; do
 	[ -e "$fx" ] || continue
@@ -166,7 +185,22 @@ for fx in "$KWEB_ROOT"/tests/fixtures/"$stage"/*.answers "$KWEB_ROOT"/tests/fixt
 	tests=$(sed -n 's/^# expect: tests //p' "$expect")
 	answers=
 	[ "$sub" != stages ] || answers=$fx
-	grade "$name" "$sub" "$tests" "$answers"
+	# Two grades at once (KWEB_SELFTEST_JOBS): a fixture's guest mostly
+	# waits (a timeout, a hung rmmod, a reboot after an oops), and each
+	# grade has its own guest, folder and ports, as a class's grades do.
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n || true
+	done
+	run_grade "$name" "$sub" "$tests" "$answers" &
+	queued+=("$name")
+	expects+=("$expect")
+done
+wait
+
+for i in "${!queued[@]}"; do
+	name=${queued[$i]}
+	expect=${expects[$i]}
+	graded "$name"
 	problems=()
 	while read -r kind arg rest; do
 		case $kind in
