@@ -570,12 +570,14 @@ class Grader:
             except NoModule:
                 return
             if len(self.grade.pending("guest")) == before:
+                said = trouble
                 trouble = trouble or "no test ran (see %s/console-%d.log)" \
                     % (self.out, boots)
                 stalls += 1
                 if stalls >= 3:
                     die(trouble)
-                note("the guest ended before any test ran; booting a fresh one")
+                note("%s; booting a fresh one" % (
+                    said or "the guest ended before any test ran"))
             else:
                 stalls = 0
 
@@ -602,6 +604,7 @@ class Grader:
                         out / ("qemu-%d.err" % n), watch)
         by_index = {i: t for i, t in tests}
         cur, t_start, host_timeout = None, 0.0, False
+        first_result = True
         deadline = time.monotonic() + 60 * self.scale
         probes = {}
         over = False
@@ -618,7 +621,10 @@ class Grader:
                 for line in lines:
                     ev = stream.feed(line)
                     raw.write(protocol.clean(line, 300) + "\n")
-                    if ev.kind == "module":
+                    if ev.kind == "boot":
+                        boot.send("KWEB-MARK %s %s\n" % (nonce,
+                                                         watch.expect(0)))
+                    elif ev.kind == "module":
                         self.ko_ready.wait()
                         if self.ko_data is None:
                             raise NoModule()
@@ -649,6 +655,11 @@ class Grader:
                         # only now that the test is over (console.py).
                         boot.send("KWEB-MARK %s %s\n"
                                   % (nonce, watch.expect(ev.index)))
+                        if first_result:
+                            first_result = False
+                            early = self.boot_reports(n, watch)
+                            if early:
+                                return early    # not this test's doing
                         self.guest_result(cur, ev.value, t_start, probes,
                                           watch, by_index)
                         cur = None
@@ -701,6 +712,23 @@ class Grader:
                 boot.flooded or oops_summary(text), console,
                 out / ("qemu-%d.err" % n))
         return ""
+
+    def boot_reports(self, n, watch):
+        """What the kernel reported before the boot's mark (index 0, which
+        the runner writes before the module is even sent): a report of the
+        kernel's own boot, which no test and no module caused. The boot is
+        thrown away, its first result with it, and a fresh guest runs the
+        tests again (three such boots in a row end the grade with the
+        reason). Returns the reason, or "" when the boot was clean or its
+        mark never came (then the reports count for the first test, as
+        they did before the mark existed)."""
+        early = watch.wait_mark(0, 10 * self.scale)
+        if not early:
+            return ""
+        why = "boot %d: the kernel reported a problem while booting, " \
+              "before any test ran (%s); this is not the submission's " \
+              "doing" % (n, early[0].summary(self.stage.conf.module))
+        return why
 
     def _probe(self, boot, nonce, name, kind, probes):
         try:

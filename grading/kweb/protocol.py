@@ -2,6 +2,12 @@
 
 The guest's runner writes to its results port (ttyS1) lines of two kinds:
 
+  KWEB <nonce> boot                         the runner asks for the token
+                                            of the boot's mark (index 0 in
+                                            the kernel log: what the kernel
+                                            reported before it is the
+                                            boot's, not a test's); once a
+                                            boot, before any test
   KWEB <nonce> module                       the runner asks for the module
                                             (once a boot, before any test)
   KWEB <nonce> start <index> <name>         a test begins
@@ -27,7 +33,8 @@ from typing import List, Optional
 
 MAX_LINE = 1000          # characters of one diagnostic line kept
 MAX_TEST_LOG = 256 * 1024   # characters of diagnostics kept per test
-CONTROL_RE = re.compile(r"KWEB ([0-9a-f]{32}) (module|start|result|dirty|done|probe|exit)"
+CONTROL_RE = re.compile(r"KWEB ([0-9a-f]{32}) "
+                        r"(boot|module|start|result|dirty|done|probe|exit)"
                         r"((?: [!-~]{1,100}){0,8})")
 GUEST_STATUS = {"ok": "pass", "fail": "fail", "timeout": "timeout",
                 "skip": "skip"}
@@ -50,7 +57,7 @@ def clean(text, limit=MAX_LINE):
 
 @dataclass
 class Event:
-    kind: str                # start | result | dirty | done | probe | exit | text | ignored
+    kind: str                # boot | module | start | result | dirty | done | probe | exit | text | ignored
     index: int = 0
     name: str = ""
     value: str = ""          # status, reason, probe kind, exit status, text
@@ -75,6 +82,7 @@ class ResultStream:
     dirty: str = ""
     rejected: int = 0        # control-looking lines that were refused
     module_sent: bool = False
+    boot_marked: bool = False
     log_size: int = 0
 
     def _next(self):
@@ -114,6 +122,10 @@ class ResultStream:
         return Event("text", self.current.index, self.current.name, text)
 
     def _control(self, verb, args):
+        if verb == "boot" and not args and not self.boot_marked \
+                and self.current is None and not self.finished:
+            self.boot_marked = True
+            return Event("boot")
         if verb == "module" and not args and not self.module_sent \
                 and self.current is None and not self.finished:
             self.module_sent = True

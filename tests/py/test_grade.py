@@ -2,12 +2,15 @@
 a crash is summarized, and that the host's probe gates the guest's word."""
 
 import os
+import re
 import sys
+import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grading"))
 
-from kweb import grade  # noqa: E402
+from kweb import grade, protocol  # noqa: E402
 from kweb.model import Grade  # noqa: E402
 from kweb.model import TestResult as Result  # noqa: E402
 from kweb.stagefiles import load_stage  # noqa: E402
@@ -158,3 +161,123 @@ def test_a_rubric_can_require_a_kernel(tmp_path, monkeypatch):
         with pytest.raises(KwebError) as e:
             load_stage(4)
         assert "expected 'require kernel K...'" in str(e.value)
+
+
+# --- a boot, with a scripted guest instead of QEMU ------------------------
+
+BOOT_KASAN = [
+    "[    1.2] ==================================================================",
+    "[    1.2] BUG: KASAN: wild-memory-access in do_raw_spin_lock+0x6d/0x230",
+    "[    1.2] Read of size 4 at addr 1fffffff8a2a1f24 by task swapper/0/0",
+    "[    1.2] Call Trace:",
+    "[    1.2]  handle_edge_irq+0x30/0x5a0",
+    "[    1.2] ==================================================================",
+]
+
+
+class ScriptedGuest:
+    """The guest's side of one boot: the runner's control lines, and its
+    marks on the console (fed to the grader's ConsoleWatch) once the host
+    sends their tokens. boot_report: a report the kernel prints before the
+    boot's mark; test_report: one during the first test."""
+
+    def __init__(self, append, watch, tests, boot_report=(), test_report=()):
+        self.nonce = re.search(r"kweb\.nonce=([0-9a-f]+)", append).group(1)
+        self.watch, self.tests = watch, list(tests)
+        self.boot_report, self.test_report = boot_report, test_report
+        self.todo = ["KWEB %s boot" % self.nonce]
+        self.marks = 0
+        self.flooded, self.panicked = "", False
+
+    def console(self, lines):
+        self.watch.feed("".join(x + "\n" for x in lines).encode())
+
+    def lines(self, timeout):
+        out, self.todo = self.todo, []
+        return out or None
+
+    def send(self, text):
+        m = re.match(r"KWEB-MARK %s ([0-9a-f]+)" % self.nonce, text)
+        if not m:               # the script of the test: run it
+            i, name = self.tests[0]
+            if i == 1:
+                self.console(self.test_report)
+            self.todo.append("KWEB %s result %d %s ok" % (self.nonce, i, name))
+            return
+        if self.marks == 0:
+            self.console(self.boot_report)
+        else:
+            self.tests.pop(0)
+        self.console(["[    9.9] kweb-end %s %d %s" % (self.nonce, self.marks,
+                                                        m.group(1))])
+        self.marks += 1
+        if self.tests:
+            i, name = self.tests[0]
+            self.todo.append("KWEB %s start %d %s" % (self.nonce, i, name))
+        else:
+            self.todo.append("KWEB %s done" % self.nonce)
+
+    def kill(self):
+        pass
+
+    def wait(self):
+        pass
+
+
+def boot_grader(tmp_path, monkeypatch, reports):
+    """A grader of stage 1's invalid_params whose guests are scripted:
+    reports[n] is (boot_report, test_report) of boot n + 1."""
+    st = load_stage(1, only=["invalid_params"])
+    g = FakeGrader(st)
+    g.log = grade.Grader.log.__get__(g)
+    g.out = tmp_path
+    (tmp_path / "tests").mkdir()
+    g.kdir, g.scale, g.accel, g.phases = tmp_path, 1, "tcg", {}
+    g.ko_ready, g.ko_data = threading.Event(), "x"
+    g.ko_ready.set()
+    g.info = {"release": "test"}
+    boots = []
+
+    def start(acc, kdir, initrd, append, console_log, err, watch):
+        boot_report, test_report = reports[len(boots)]
+        boots.append(ScriptedGuest(append, watch, [(1, "invalid_params")],
+                                   boot_report, test_report))
+        return boots[-1]
+
+    monkeypatch.setattr(grade.vm, "overlay", lambda *a, **k: Path(a[0]).mkdir())
+    monkeypatch.setattr(grade.vm, "initrd", lambda out, base, ov:
+                        tmp_path / "initrd.cpio")
+    monkeypatch.setattr(grade.vm, "start", start)
+    return g, boots
+
+
+def test_a_report_before_the_boot_mark_is_not_the_first_tests(
+        tmp_path, monkeypatch, capsys):
+    g, boots = boot_grader(tmp_path, monkeypatch,
+                           [(BOOT_KASAN, ()), ((), ())])
+    tests = [(1, g.stage.test("invalid_params"))]
+    why = g.boot(1, tests, None, time.monotonic() + 60)
+    assert "while booting, before any test ran" in why
+    assert "wild-memory-access" in why
+    assert g.grade.pending("guest"), "the boot's result was thrown away"
+    assert g.boot(2, tests, None, time.monotonic() + 60) == ""
+    assert g.grade.result("invalid_params").status == "pass"
+    assert len(boots) == 2
+
+
+def test_a_report_after_the_boot_mark_fails_the_test(tmp_path, monkeypatch):
+    # The wrong module this catches: one whose report the grader would
+    # take for the boot's if the mark were not there.
+    g, boots = boot_grader(tmp_path, monkeypatch,
+                           [((), BOOT_KASAN)])
+    tests = [(1, g.stage.test("invalid_params"))]
+    assert g.boot(1, tests, None, time.monotonic() + 60) == ""
+    r = g.grade.result("invalid_params")
+    assert r.status == "fail" and "wild-memory-access" in r.message
+
+
+def test_only_the_first_boot_mark_counts():
+    s = protocol.ResultStream("a" * 32, [protocol.Expected(1, "t")])
+    assert s.feed("KWEB %s boot" % ("a" * 32)).kind == "boot"
+    assert s.feed("KWEB %s boot" % ("a" * 32)).kind == "ignored"
+    assert s.rejected == 1
