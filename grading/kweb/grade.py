@@ -725,10 +725,9 @@ class Grader:
         early = watch.wait_mark(0, 10 * self.scale)
         if not early:
             return ""
-        why = "boot %d: the kernel reported a problem while booting, " \
-              "before any test ran (%s); this is not the submission's " \
-              "doing" % (n, early[0].summary(self.stage.conf.module))
-        return why
+        return "boot %d: the kernel reported a problem while booting, " \
+               "before any test ran (%s); this is not the submission's " \
+               "doing" % (n, early[0].summary(self.stage.conf.module))
 
     def _probe(self, boot, nonce, name, kind, probes):
         try:

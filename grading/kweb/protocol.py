@@ -81,8 +81,7 @@ class ResultStream:
     done: bool = False
     dirty: str = ""
     rejected: int = 0        # control-looking lines that were refused
-    module_sent: bool = False
-    boot_marked: bool = False
+    asked: set = field(default_factory=set)   # boot, module: once a boot
     log_size: int = 0
 
     def _next(self):
@@ -122,14 +121,11 @@ class ResultStream:
         return Event("text", self.current.index, self.current.name, text)
 
     def _control(self, verb, args):
-        if verb == "boot" and not args and not self.boot_marked \
+        if verb in ("boot", "module") and not args \
+                and verb not in self.asked \
                 and self.current is None and not self.finished:
-            self.boot_marked = True
-            return Event("boot")
-        if verb == "module" and not args and not self.module_sent \
-                and self.current is None and not self.finished:
-            self.module_sent = True
-            return Event("module")
+            self.asked.add(verb)
+            return Event(verb)
         if verb == "start" and len(args) == 2 and self.current is None:
             nxt = self._next()
             if nxt and args == [str(nxt.index), nxt.name]:
