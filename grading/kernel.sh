@@ -9,8 +9,8 @@
 # unpacked. 7.3 and debug are built here from Debian's linux-source-7.3
 # (Debian's 7.3 headers need gcc-14, which bookworm lacks): a tinyconfig with
 # what the guest needs (grading/kconfig/guest.config), and for debug the
-# sanitizers too (debug.config), out of tree, about 5 minutes each on two
-# cores, once. Either way the folder holds build/ (for make -C build M=...),
+# sanitizers too (debug.config), out of tree, once: 5 to 17 minutes each on
+# two cores (257 s to 988 s measured, debug the longer). Either way the folder holds build/ (for make -C build M=...),
 # vmlinuz, release, and root/drivers/ (the guest's drivers, if modules).
 #
 # Packages come from Debian's archive through a private apt configuration
@@ -254,7 +254,7 @@ build_series() {
 	"$KWEB_ROOT/grading/deps.sh" kernel
 	frags=$(kconfig_fragments "$series")
 	jobs=$(nproc 2>/dev/null || echo 2)
-	msg "building Linux $BUILT_VERSION ($series) from Debian's source: about 5 minutes on 2 cores, once"
+	msg "building Linux $BUILT_VERSION ($series) from Debian's source: 5 to 17 minutes on 2 cores, once"
 	t0=$(date +%s)
 	rm -rf "$dir"
 	mkdir -p "$dir/root/drivers"
