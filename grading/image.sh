@@ -72,6 +72,10 @@ cmd=${1:-base}
 case $cmd in
 base)
 	mkdir -p "$IMG"
+	# Two grades started at once on a fresh checkout build it once: the
+	# second waits here, then finds it up to date.
+	exec 9>"$IMG/.lock"
+	flock 9
 	sum=$(base_inputs 2>/dev/null | md5sum | cut -d' ' -f1)
 	if [ ! -f "$IMG/base.cpio" ] || [ "$(cat "$IMG/base.sum" 2>/dev/null)" != "$sum" ]; then
 		build_base
