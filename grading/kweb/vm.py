@@ -163,7 +163,13 @@ def qemu_args(acc, kdir, initrd_path, append, memory=None):
     running the ACPI _PRT method. QEMU's i440fx builds _PRT as an AML loop,
     which the debug kernel's interpreter ran for over 30 s of a TCG boot
     and then aborted (AE_AML_LOOP_TIMEOUT): the network card got no
-    interrupt, and the host's probes failed at random."""
+    interrupt, and the host's probes failed at random.
+
+    no5lvl: 4-level paging. QEMU's "max" CPU has LA57, and while 7.3's
+    identify_cpu() re-reads the boot CPU's features, LA57 reads as off for
+    a moment: an interrupt then makes KASAN call every access to the
+    5-level direct map (ff11...) a wild one, and the debug guest flooded
+    its console with such reports in about one boot of twenty."""
     cpu = "host" if acc == "kvm" else "max"
     mem = memory or os.environ.get("KWEB_GUEST_MEM") or \
         ("1024" if sanitizers(kdir) else "512")
@@ -177,7 +183,7 @@ def qemu_args(acc, kdir, initrd_path, append, memory=None):
             str(initrd_path), "-append",
             "console=ttyS0 quiet panic=-1 oops=panic softlockup_panic=1 "
             "random.trust_cpu=on tsc=reliable no_timer_check mitigations=off "
-            "printk.devkmsg=on pci=noacpi " + append]
+            "printk.devkmsg=on pci=noacpi no5lvl " + append]
 
 
 @dataclass
