@@ -10,8 +10,9 @@
 # (Debian's 7.3 headers need gcc-14, which bookworm lacks): a tinyconfig with
 # what the guest needs (grading/kconfig/guest.config), and for debug the
 # sanitizers too (debug.config), out of tree, once: 5 to 17 minutes each on
-# two cores (257 s to 988 s measured, debug the longer). Either way the folder holds build/ (for make -C build M=...),
-# vmlinuz, release, and root/drivers/ (the guest's drivers, if modules).
+# two cores (257 s to 988 s measured, debug the longer). Either way the
+# folder holds build/ (for make -C build M=...), vmlinuz, release, and
+# root/drivers/ (the guest's drivers, if modules).
 #
 # Packages come from Debian's archive through a private apt configuration
 # (own sources list, lists and package cache under $KWEB_CACHE/apt, or

@@ -106,10 +106,12 @@ if [ -n "$built" ]; then
 	mkdir -p "$(dirname "$built_log")"
 	echo "=== building $built in the background (log: ${built_log#"$KWEB_ROOT"/})"
 	# shellcheck disable=SC2086 # a list of kernels
-	nice -n 19 grading/kernel.sh $built >"$built_log" 2>&1 </dev/null &
+	setsid nice -n 19 grading/kernel.sh $built >"$built_log" 2>&1 </dev/null &
 	built_pid=$!
-	# An interrupted make test does not leave a build running.
-	trap '[ -z "$built_pid" ] || kill "$built_pid" 2>/dev/null || :' EXIT
+	# An interrupted make test does not leave a build running: the build
+	# is a process group of its own (a background job of a script ignores
+	# ^C), killed as a whole.
+	trap '[ -z "$built_pid" ] || kill -- -"$built_pid" 2>/dev/null || :' EXIT
 fi
 
 # built_kernels: wait for the background build; its output is this part's.
