@@ -300,10 +300,11 @@ build_series() {
 ready_series() {
 	local series
 	series=$(kernel_series "$1")
-	case $series in
-	7.3|debug) build_series "$series" ;;
-	*) fetch_series "$series" ;;
-	esac
+	if kernel_built "$series"; then
+		build_series "$series"
+	else
+		fetch_series "$series"
+	fi
 }
 
 # Sourced by another script (for apt_opts and apt_update): stop here.

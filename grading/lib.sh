@@ -57,6 +57,15 @@ kernel_series() {
 	esac
 }
 
+# kernel_built SERIES: true for a series built here from Debian's source
+# (grading/kernel.sh), false for one of Debian's own, fetched.
+kernel_built() {
+	case $(kernel_series "$1") in
+	7.3|debug) return 0 ;;
+	esac
+	return 1
+}
+
 # The unpacked kernel of a series: $KWEB_CACHE/kernels/<series>/
 kernel_dir() {
 	printf '%s/kernels/%s\n' "$KWEB_CACHE" "$(kernel_series "$1")"
