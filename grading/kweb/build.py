@@ -470,13 +470,19 @@ def _make(tree, mod_dir, targets, sandboxed):
     return run_limited(argv, cwd=str(mod_dir))
 
 
-def run_kbuild(kdir, mod_dir, make_args):
-    """Run kbuild again on a module folder build_module() prepared (e.g.
-    sparse: ["C=2", "CHECK=sparse", "modules"]), in the same sandbox and
-    limits (none with KWEB_UNSANDBOXED=1); a Run. Another tool that reads
-    the submission's source must go through here too: outside the sandbox,
-    "#if __has_include(...)" can pick what the sandboxed build never saw."""
+def run_kbuild(kdir, mod_dir, module, make_args):
+    """Run kbuild again on a module folder build_module() prepared, or a
+    copy of one (e.g. sparse: ["C=2", "CHECK=sparse", "modules"]), in the
+    same sandbox and limits (none with KWEB_UNSANDBOXED=1); a Run. The
+    Kbuild and compat copy are written again for this folder: a copy's
+    Kbuild would name the original's include folder, which the sandbox
+    does not show. Another tool that reads the submission's source must go
+    through here too: outside the sandbox, "#if __has_include(...)" can
+    pick what the sandboxed build never saw."""
     mod_dir = Path(os.path.realpath(mod_dir))
+    why = _prepare(mod_dir, module)
+    if why:
+        return Run(1, why.encode() + b"\n")
     return _make(kernel_tree(kdir), mod_dir, list(make_args), not unsandboxed())
 
 

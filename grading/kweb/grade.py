@@ -450,7 +450,7 @@ class Grader:
         ready.set()
 
     def sparse(self, bdir):
-        """sparse on a copy of the built module, in the build's sandbox (it
+        """sparse on a copy of the module's sources, in the build's sandbox (it
         compiles the source again: outside the sandbox a __has_include()
         could reach what the build never saw)."""
         name, label = "static_sparse", "sparse"
@@ -461,8 +461,11 @@ class Grader:
                   "install sparse)"
         else:
             sdir = self.out / "sparse"
-            shutil.copytree(bdir, sdir, symlinks=True)
+            sdir.mkdir()
+            for f in self.stage.conf.sources:
+                shutil.copyfile(bdir / f, sdir / f)
             run = build.run_kbuild(self.kdir / "build", sdir,
+                                   self.stage.conf.module,
                                    ["W=1", "C=2", "CHECK=sparse", "modules"])
             log = _text(run.output)
             if run.rc == 0:

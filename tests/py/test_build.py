@@ -5,6 +5,7 @@ honest one."""
 
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -310,3 +311,24 @@ def test_several_files_with_one_named_after_the_module_is_refused(tmp_path, monk
     r = build.build_module(KDIR, d, "kweb", "SHOWN")
     assert not r.ok
     assert "cannot have one named kweb.c" in r.refusal
+
+
+@pytest.mark.slow
+def test_sparse_runs_on_a_copy_of_the_sources(tmp_path, monkeypatch):
+    """The grader runs sparse on a copy of the sources in a folder of its
+    own: compat.h must be found there too (the copy's Kbuild once named the
+    first folder's include copy, which the sandbox hides, so sparse never
+    ran), and sparse's own findings must come out."""
+    if not shutil.which("sparse"):
+        pytest.skip("sparse is not installed")
+    r = run(tmp_path, HONEST + "int kweb_shared;\n", monkeypatch)
+    assert r.ok, r.diagnostics
+    copy = tmp_path / "sparse"
+    copy.mkdir()
+    shutil.copyfile(r.log.parent / "kweb.c", copy / "kweb.c")
+    s = build.run_kbuild(KDIR, copy, "kweb",
+                         ["W=1", "C=2", "CHECK=sparse", "modules"])
+    out = s.output.decode()
+    assert s.rc == 0, out
+    assert re.search(r"kweb\.c:\d+:\d+: warning: symbol 'kweb_shared' was "
+                     r"not declared\. Should it be static\?", out), out
