@@ -5,6 +5,7 @@
 #   KWEB_SELFTEST_STAGES="1"   only these stages in the guest
 #   KWEB_SELFTEST_KERNELS="6.12 6.1 debug"   (test-matrix: and 7.3)
 #   KWEB_SELFTEST_DEBUG_STAGES="4"   the stages graded on debug
+#   KWEB_SELFTEST_TIMED=6      the first stage not graded beside a build
 #   KWEB_SELFTEST_MATRIX=1     everything on every kernel (make test-matrix)
 #
 # make test grades, per kernel:
@@ -35,9 +36,13 @@
 #    away and grades stage 1 on its own (tests/dist.sh);
 # 4. per stage, on the fetched kernels, the grader run against the solution,
 #    the unfilled stage and wrong answers (tests/grader.sh), then a class
-#    and a quiz graded at once (tests/class.sh);
-# 5. the built kernels, waited for; the host side's pytest suite; the grader
-#    on the built kernels.
+#    and a quiz graded at once (tests/class.sh). Only the stages before
+#    KWEB_SELFTEST_TIMED (6) while a kernel builds: from stage 6 on, the
+#    tests measure time (timeouts of a few seconds, a computation's
+#    duration, the soft-lockup detector), and beside a kernel build CI saw
+#    them fail on the solution and pass a wrong fixture;
+# 5. the built kernels, waited for; the timed stages on the fetched
+#    kernels; the host side's pytest suite; the grader on the built kernels.
 # Ends with "N passed, N failed".
 set -eu
 . "$(dirname "$0")/../grading/lib.sh"
@@ -141,10 +146,18 @@ debug_stages=${KWEB_SELFTEST_DEBUG_STAGES:-4}
 first_kernel=${fetched:-$built}
 first_kernel=${first_kernel%% *}
 
-# grade_stages KERNEL: the grader on every stage, on one kernel.
+# The first stage whose tests measure time: graded with no build beside it.
+timed=${KWEB_SELFTEST_TIMED:-6}
+
+# grade_stages KERNEL [untimed|timed]: the grader on every stage, on one
+# kernel (only the stages before $timed, or only the others).
 grade_stages() {
-	local k=$1 s
+	local k=$1 which=${2:-all} s
 	for s in $stages; do
+		case $which in
+		untimed) [ $((10#$s)) -lt "$timed" ] || continue ;;
+		timed) [ $((10#$s)) -ge "$timed" ] || continue ;;
+		esac
 		if [ -n "${KWEB_SELFTEST_MATRIX:-}" ]; then
 			part "grader on stage $s, Linux $k" tests/grader.sh "$s" "$k"
 		elif [ "$k" = debug ]; then
@@ -163,8 +176,9 @@ grade_stages() {
 	done
 }
 
+# With a kernel building beside them, the timed stages wait for its end.
 for k in $fetched; do
-	grade_stages "$k"
+	grade_stages "$k" "${built_pid:+untimed}"
 done
 # A class and a quiz, graded in parallel: on the first kernel only.
 class_part() {
@@ -174,6 +188,9 @@ class_part() {
 
 if [ -n "$built" ]; then
 	part "guest kernels ready ($built, built here once)" built_kernels
+	for k in $fetched; do
+		grade_stages "$k" timed
+	done
 fi
 # A hung test fails this part instead of running into CI's time limit.
 part "host-side Python (pytest)" timeout 900 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py
