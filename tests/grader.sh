@@ -88,6 +88,27 @@ status_of() {
 	awk -F'\t' -v t="$2" '$1 == t { print $2 }' "$work/$1/results.tsv" 2>/dev/null
 }
 
+# failure_detail NAME [TEST...]: what a failed grade of NAME shows CI,
+# whose machine is gone afterwards: the grader's lines but the passes, the
+# start of the log of each TEST (or of each test that did not pass), and
+# the kernel's first oops, BUG, warning or soft lockup with what follows.
+failure_detail() {
+	local d=$work/$1 t c list
+	grep -vE '^  PASS' "$work/$1.out" | tail -n 20
+	shift
+	list=${*:-$(awk -F'\t' 'NR > 1 && $2 != "pass" { print $1 }' "$d/results.tsv" 2>/dev/null)}
+	for t in $list; do
+		[ -f "$d/tests/$t.log" ] || continue
+		echo "--- $t.log (start)"
+		head -n 15 "$d/tests/$t.log"
+	done
+	for c in "$d"/console-*.log; do
+		[ -f "$c" ] || continue
+		grep -m 1 -A 30 -E 'Oops|BUG:|double fault|general protection|soft lockup|WARNING:' "$c" |
+			sed "1s|^|--- ${c##*/}: |" && break
+	done
+}
+
 # 1. The reference solution scores full marks.
 grade solution solutions
 max=${GRADE_TOTAL#*/}
@@ -95,7 +116,7 @@ if [ "$GRADE_RC" -eq 0 ] && [ -n "$max" ] && [ "$GRADE_TOTAL" = "$max/$max" ]; t
 	ok "$stage/$kernel: the solution scores $GRADE_TOTAL (${GRADE_SECS}s)"
 else
 	not_ok "$stage/$kernel: the solution scores ${GRADE_TOTAL:-nothing} (exit $GRADE_RC)" \
-		"$(grep -vE '^  PASS' "$work/solution.out" | tail -n 20)"
+		"$(failure_detail solution)"
 fi
 
 # 1b. ... and builds with no warning at W=1.
@@ -231,8 +252,9 @@ for i in "${!queued[@]}"; do
 	if [ ${#problems[@]} -eq 0 ]; then
 		ok "$stage/$kernel: fixture $name graded as expected: $GRADE_TOTAL (${GRADE_SECS}s)"
 	else
+		# shellcheck disable=SC2046 # the names of the tests expected to fail
 		not_ok "$stage/$kernel: fixture $name: ${problems[0]}" "${problems[@]}" \
-			"$(tail -n 20 "$work/$name.out")"
+			"$(failure_detail "$name" $(sed -n 's/^# expect: status \([^ ]*\).*/\1/p' "$expect"))"
 	fi
 done
 
