@@ -5,7 +5,8 @@
 # "FAIL: ..." line that says what was expected and what happened.
 #
 # Set by the runner: KW_MODULE (module name), KW_KO (its .ko file),
-# KW_SCALE (timeout multiplier), KW_BIN (the kit's test programs).
+# KW_SCALE (timeout multiplier), KW_BIN (the kit's test programs),
+# KW_KMEMLEAK (1 if kmemleak scans after each test: the debug kernel).
 
 KW_PORT=${KW_PORT:-9999}
 # The stage's stage.conf (MODULE, SOURCES, CONTROL) is in the guest too.

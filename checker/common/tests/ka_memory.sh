@@ -41,20 +41,31 @@ settle() {
 		n=$((n + 1))
 	done
 }
+# N: the requests of each kind. The debug kernel under emulation answers
+# about 60 a second on keep-alive connections and 18 on new ones, so there
+# 1,000 of each: its kmemleak, scanned after the test, finds each object
+# left behind itself, where elsewhere only 10,000 connections make a small
+# leak stand out of the slab's noise.
+N=10000
+W=2000
+if [ -n "${KW_KMEMLEAK:-}" ]; then
+	N=1000
+	W=500
+fi
 kw_start
 [ -f "$S/open" ] || kw_fail "$S/open does not exist"
 # warm up the caches (the first connections allocate what stays)
-load warm-up -n 2000 -c 20 -t 2 -k 1
-load warm-up -n 2000 -c 20 -t 2 -k 0
+load warm-up -n $W -c 20 -t 2 -k 1
+load warm-up -n $W -c 20 -t 2 -k 0
 settle "the warm-up"
 sync
 echo 3 >/proc/sys/vm/drop_caches
 s0=$(slab)
 f0=$(memfree)
 t0=$(tw)
-load keep-alive -n 10000 -c 20 -t 2 -k 0
-load one-per-connection -n 10000 -c 20 -t 2 -k 1
-settle "20,000 requests"
+load keep-alive -n $N -c 20 -t 2 -k 0
+load one-per-connection -n $N -c 20 -t 2 -k 1
+settle "$((2 * N)) requests"
 sync
 echo 3 >/proc/sys/vm/drop_caches
 s1=$(slab)
@@ -71,8 +82,8 @@ kw_note "slab: $s0 KiB before, $s1 KiB after; free: $f0 KiB before, $f1 KiB afte
 ds=$((s1 - s0 - (t1 - t0) / 4))
 df=$((f0 - f1))
 [ $ds -le 1024 ] ||
-	kw_fail "the kernel's slab memory grew by $ds KiB over 20,000 requests, expected at most 1024 KiB: something allocated per connection or per request is never freed"
+	kw_fail "the kernel's slab memory grew by $ds KiB over $((2 * N)) requests, expected at most 1024 KiB: something allocated per connection or per request is never freed"
 [ $df -le 8192 ] ||
-	kw_fail "free memory shrank by $df KiB over 20,000 requests, expected at most 8192 KiB: something allocated per connection or per request is never freed"
+	kw_fail "free memory shrank by $df KiB over $((2 * N)) requests, expected at most 8192 KiB: something allocated per connection or per request is never freed"
 kw_unload
 kw_no_sockets 9999

@@ -5,7 +5,7 @@
 . "$KW_LIB"
 S=/sys/kernel/webserver/net/data/stats
 kw_start idle_timeout=600
-kwnet hold -c 1000 -r -w "$(kw_secs 60)" >hold.out 2>&1 &
+kwnet hold -c 1000 -r -t "$(kw_secs 10)" -w "$(kw_secs 60)" >hold.out 2>&1 &
 hold=$!
 n=0
 until grep -q ready hold.out; do
