@@ -40,9 +40,10 @@
 #    KWEB_SELFTEST_TIMED (6) while a kernel builds: from stage 6 on, the
 #    tests measure time (timeouts of a few seconds, a computation's
 #    duration, the soft-lockup detector), and beside a kernel build CI saw
-#    them fail on the solution and pass a wrong fixture;
+#    them fail on the solution and pass a wrong fixture; the host side's
+#    pytest suite but its tests of the kernels being built;
 # 5. the built kernels, waited for; the timed stages on the fetched
-#    kernels; the host side's pytest suite; the grader on the built kernels.
+#    kernels; pytest's tests of the built kernels; the grader on them.
 # Ends with "N passed, N failed".
 set -eu
 . "$(dirname "$0")/../grading/lib.sh"
@@ -82,8 +83,9 @@ part "stages/ in sync with solutions/" grading/kw stages check
 # The kernels. The fetched ones (6.12, 6.1) first: everything up to the
 # class grade runs on them. The built ones (debug; 7.3 for test-matrix)
 # take 5 to 17 minutes each on 2 cores, so they build in the background at
-# the lowest priority while those parts run; pytest (the gate builds every
-# solution against their headers) and the grades on them wait for it. 7.3
+# the lowest priority while those parts run; pytest's tests of them (the
+# gate builds every solution against their headers) and the grades on them
+# wait for it. 7.3
 # is built for make test-matrix only: debug is the same 7.3, so make test
 # still builds every solution against 7.3's headers and grades stage 4 on it.
 if [ -n "${KWEB_SELFTEST_MATRIX:-}" ]; then
@@ -186,14 +188,40 @@ class_part() {
 }
 [ -z "$fetched" ] || class_part
 
+# pytest_part WHAT [ARGS...]: the pytest suite (ARGS: which tests). A hung
+# test fails the part instead of running into CI's time limit.
+pytest_part() {
+	local what=$1
+	shift
+	part "host-side Python (pytest)$what" timeout 900 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py "$@"
+}
+# While a kernel builds, the tests that do not name it (by their names
+# and parameters: test_gate[debug]) run beside it; the others after it.
+# A kernel whose name is no word (7.3) cannot be named in -k: then the
+# whole suite waits.
+only_built=
+if [ -n "$built_pid" ]; then
+	for k in $built; do
+		if [[ ! $k =~ ^[a-z][a-z0-9_]*$ ]]; then
+			only_built=
+			break
+		fi
+		only_built=${only_built:+$only_built or }$k
+	done
+fi
+[ -z "$only_built" ] || pytest_part ", all but the tests of $built" -k "not ($only_built)"
+
 if [ -n "$built" ]; then
 	part "guest kernels ready ($built, built here once)" built_kernels
 	for k in $fetched; do
 		grade_stages "$k" timed
 	done
 fi
-# A hung test fails this part instead of running into CI's time limit.
-part "host-side Python (pytest)" timeout 900 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/py
+if [ -n "$only_built" ]; then
+	pytest_part ", the tests of $built" -k "$only_built"
+else
+	pytest_part ""
+fi
 for k in $built; do
 	if [ -n "$built_ok" ]; then
 		grade_stages "$k"
