@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "grading"))
 
 from kweb import build  # noqa: E402
+from kweb.paths import kernel_dir  # noqa: E402
 
 KERNEL = "6.12"
-KDIR = ROOT / ".cache" / "kernels" / KERNEL / "build"
+KDIR = kernel_dir(KERNEL) / "build"
 OUTSIDE = "outside the kernel headers and your module's folder"
 
 HEAD = '#include <linux/module.h>\n'
@@ -28,7 +29,7 @@ HONEST = HEAD + '#include "compat.h"\n' + TAIL
 def kernel_or_skip(kdir=KDIR):
     if not kdir.exists():
         pytest.skip("%s is missing: run make kernels (or make grade once)"
-                    % kdir.relative_to(ROOT))
+                    % kdir)
 
 
 def sandbox_or_skip():

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "grading"))
 
 from kweb import build, gate  # noqa: E402
-from kweb.paths import KERNELS, KwebError  # noqa: E402
+from kweb.paths import KERNELS, KwebError, kernel_dir  # noqa: E402
 from kweb.stagefiles import parse_stage_conf  # noqa: E402
 
 STAGES = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]-*"))
@@ -24,10 +24,10 @@ TAIL = 'MODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("test");\n'
 
 
 def kdir_or_skip(kernel):
-    kdir = ROOT / ".cache" / "kernels" / kernel / "build"
+    kdir = kernel_dir(kernel) / "build"
     if not kdir.exists():
         pytest.skip("%s is missing: run make kernels (or make grade once)"
-                    % kdir.relative_to(ROOT))
+                    % kdir)
     return kdir
 
 
