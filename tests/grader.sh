@@ -127,6 +127,19 @@ else
 	ok "$stage/$kernel: the solution builds with no warning at W=1"
 fi
 
+# 1c. ... and sparse, which ran on it, found nothing.
+if [ -f "$work/solution/feedback/sparse.unavailable" ]; then
+	not_ok "$stage/$kernel: sparse did not check the solution" \
+		"$(cat "$work/solution/feedback/sparse.unavailable")"
+elif [ -s "$work/solution/feedback/sparse.txt" ]; then
+	not_ok "$stage/$kernel: sparse has findings on the solution" \
+		"$(head -n 20 "$work/solution/feedback/sparse.txt")"
+elif [ -f "$work/solution/feedback/sparse.txt" ]; then
+	ok "$stage/$kernel: sparse finds nothing in the solution"
+else
+	not_ok "$stage/$kernel: the solution's grade left no sparse result"
+fi
+
 # 2. The unfilled stage names every blank, scores 0 and boots nothing.
 grade unfilled stages
 want=$("$KWEB_ROOT/grading/kw" stages answers "$KWEB_ROOT/solutions/$stage" | cut -d' ' -f1)
