@@ -15,21 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "grading"))
 
 from kweb import build  # noqa: E402
-from kweb.paths import kernel_dir  # noqa: E402
+from kernels import build_tree, kdir_or_skip  # noqa: E402
 
 KERNEL = "6.12"
-KDIR = kernel_dir(KERNEL) / "build"
+KDIR = build_tree(KERNEL)
 OUTSIDE = "outside the kernel headers and your module's folder"
 
 HEAD = '#include <linux/module.h>\n'
 TAIL = 'MODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("test");\n'
 HONEST = HEAD + '#include "compat.h"\n' + TAIL
-
-
-def kernel_or_skip(kdir=KDIR):
-    if not kdir.exists():
-        pytest.skip("%s is missing: run make kernels (or make grade once)"
-                    % kdir)
 
 
 def sandbox_or_skip():
@@ -46,7 +40,7 @@ def make(tmp_path, source, name="kweb"):
 
 
 def run(tmp_path, source, monkeypatch, sandboxed=True):
-    kernel_or_skip()
+    kdir_or_skip(KERNEL)
     if sandboxed:
         sandbox_or_skip()
         monkeypatch.delenv("KWEB_UNSANDBOXED", raising=False)
@@ -200,7 +194,7 @@ def test_dev_zero_hits_the_memory_limit_without_the_sandbox(tmp_path, monkeypatc
 @pytest.mark.slow
 def test_sandbox_hides_the_host(tmp_path, monkeypatch):
     """Inside the sandbox: no kit, no /root, no /proc, no network, clean env."""
-    kernel_or_skip()
+    kdir_or_skip(KERNEL)
     sandbox_or_skip()
     tree = build.kernel_tree(KDIR)
     seen = [ROOT / "README.md", ROOT / "solutions", ROOT / "checker",
@@ -247,7 +241,7 @@ def test_output_is_capped():
 
 
 def test_symlink_in_module_folder_is_refused(tmp_path, monkeypatch):
-    kernel_or_skip()
+    kdir_or_skip(KERNEL)
     monkeypatch.setenv("KWEB_UNSANDBOXED", "1")
     d = make(tmp_path, HONEST)
     os.symlink(ROOT / "README.md", d / "kweb_util.h")
@@ -257,7 +251,7 @@ def test_symlink_in_module_folder_is_refused(tmp_path, monkeypatch):
 
 def test_preprocessed_file_outside_is_refused(tmp_path):
     """Without the sandbox, the .i's line markers are checked too."""
-    kernel_or_skip()
+    kdir_or_skip(KERNEL)
     tree = build.kernel_tree(KDIR)
     (tmp_path / "kweb.i").write_text('# 1 "%s/kweb.c"\n# 1 "%s" 1 3\n'
                                      % (tmp_path, ROOT / "README.md"))
@@ -280,7 +274,7 @@ def make_two(tmp_path, second):
 
 @pytest.mark.slow
 def test_module_of_two_files_builds(tmp_path, monkeypatch):
-    kernel_or_skip()
+    kdir_or_skip(KERNEL)
     sandbox_or_skip()
     monkeypatch.delenv("KWEB_UNSANDBOXED", raising=False)
     d = make_two(tmp_path, "int kweb_two(void);\nint kweb_two(void) { return 2; }\n")
@@ -293,7 +287,7 @@ def test_module_of_two_files_builds(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_second_file_is_checked_without_the_sandbox(tmp_path, monkeypatch):
     """The deep checks read every file's .i and .s, not only the first's."""
-    kernel_or_skip()
+    kdir_or_skip(KERNEL)
     monkeypatch.setenv("KWEB_UNSANDBOXED", "1")
     d = make_two(tmp_path, 'int kweb_two(void);\nint kweb_two(void) { return 2; }\n'
                  'asm(".section .rodata\\n.in" "cbin \\"%s\\"\\n.previous");\n'
@@ -305,7 +299,7 @@ def test_second_file_is_checked_without_the_sandbox(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_several_files_with_one_named_after_the_module_is_refused(tmp_path, monkeypatch):
-    kernel_or_skip()
+    kdir_or_skip(KERNEL)
     monkeypatch.setenv("KWEB_UNSANDBOXED", "1")
     d = make_two(tmp_path, "int kweb_two(void);\nint kweb_two(void) { return 2; }\n")
     (d / "kweb.c").write_text("int kweb_three(void);\n")

@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "grading"))
 
 from kweb import build, gate  # noqa: E402
-from kweb.paths import KERNELS, KwebError, kernel_dir  # noqa: E402
+from kweb.paths import KERNELS, KwebError  # noqa: E402
 from kweb.stagefiles import parse_stage_conf  # noqa: E402
+from kernels import kdir_or_skip  # noqa: E402
 
 STAGES = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]-*"))
 
@@ -21,14 +22,6 @@ HEAD = ("#include <linux/module.h>\n#include <linux/fs.h>\n"
         "#include <linux/reboot.h>\n#include <linux/io.h>\n"
         "#include <linux/delay.h>\n#include <linux/random.h>\n")
 TAIL = 'MODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("test");\n'
-
-
-def kdir_or_skip(kernel):
-    kdir = kernel_dir(kernel) / "build"
-    if not kdir.exists():
-        pytest.skip("%s is missing: run make kernels (or make grade once)"
-                    % kdir)
-    return kdir
 
 
 def build_or_fail(tmp_path, kernel, module, sources):
